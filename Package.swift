@@ -1,0 +1,105 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ewmatch",
+    platforms: [.macOS(.v15)],  // Mutex (Synchronization) needs macOS 15; irrelevant on Linux
+    products: [
+        .executable(name: "ewmatch", targets: ["ewmatch"]),
+        .library(name: "MatchingEngine", targets: ["MatchingEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        // Pure: the line protocol's framing, parser and renderer. No dependencies, so it can be fuzzed.
+        .target(name: "CommandProtocol", swiftSettings: swiftSettings),
+        // Pure: the matching engine. Standard library only.
+        .target(name: "MatchingEngine", swiftSettings: swiftSettings),
+        // Business logic: commands to replies, behind a Repository protocol.
+        .target(
+            name: "MatchCore",
+            dependencies: [
+                "CommandProtocol", "MatchingEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The only target that talks to libpq.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "CLibPQ", "MatchCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedSQL"]
+        ),
+        // A private PostgreSQL cluster (initdb + pg_ctl) for the zero-configuration default.
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // TCP transport: framing decoder, connections, graceful shutdown. Knows nothing of SQL.
+        .target(
+            name: "LineServer",
+            dependencies: [
+                "CommandProtocol", "MatchCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ewmatch",
+            dependencies: [
+                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Build tool: compiles sql/*.sql into the binary, so migrations travel with it.
+        .executableTarget(name: "EmbedSQLTool", swiftSettings: swiftSettings),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
+
+        .testTarget(name: "CommandProtocolTests", dependencies: ["CommandProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "MatchingEngineTests", dependencies: ["MatchingEngine"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["PostgresStore", "EmbeddedPostgres", "MatchCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LineServerTests",
+            dependencies: [
+                "LineServer", "PostgresStore", "MatchCore", "CommandProtocol", "EmbeddedPostgres",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch"], swiftSettings: swiftSettings),
+    ]
+)
