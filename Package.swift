@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "MatchCore",
             dependencies: [
-                "CommandProtocol", "MatchingEngine",
+                "CommandProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -71,10 +71,11 @@ let package = Package(
         .executableTarget(
             name: "ewmatch",
             dependencies: [
-                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine",
+                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,236 @@
+/// Turns one request line (its bytes, without the line ending) into a `Request`.
+///
+/// Pure and total: every input either parses or yields a `ProtocolError`; nothing traps. That is
+/// what lets libFuzzer hammer it (see Tests/Fuzz).
+///
+/// Grammar (v1):
+/// - words are separated by spaces or tabs; the first word is the verb (case-insensitive);
+/// - `key=value` is an option (key: a letter or `_`, then letters, digits, `_`, `-`, `.`;
+///   case-insensitive); any other word is positional;
+/// - `"…"` quotes a positional word or, right after `key=`, an option value; inside quotes
+///   `\"` `\\` `\n` `\t` `\r` are the only escapes; a closing quote ends the word;
+/// - blank lines and lines whose first non-blank character is `#` are ignored.
+public enum CommandParser {
+    public enum Parsed: Sendable, Equatable {
+        case ignored
+        case request(Request)
+    }
+
+    public static func parse(_ line: some Collection<UInt8>) -> Result<Parsed, ProtocolError> {
+        let bytes = Array(line)
+        if let problem = encodingProblem(bytes) {
+            return .failure(problem)
+        }
+        var scanner = Scanner(bytes: bytes)
+        scanner.skipBlanks()
+        if scanner.atEnd || scanner.peek == UInt8(ascii: "#") {
+            return .success(.ignored)
+        }
+        do {
+            guard let verbWord = try scanner.nextWord() else { return .success(.ignored) }
+            guard case .bare(let verb) = verbWord, isVerb(verb) else {
+                return .failure(ProtocolError(.badSyntax, "a line must start with a command word; HELP lists them"))
+            }
+            var request = Request(verb: asciiUppercased(verb))
+            while let word = try scanner.nextWord() {
+                switch word {
+                case .quoted(let value):
+                    request.words.append(value)
+                case .bare(let text):
+                    if let (key, value) = splitOption(text) {
+                        try request.addOption(key, value)
+                    } else {
+                        request.words.append(text)
+                    }
+                case .option(let key, let value):
+                    try request.addOption(key, value)
+                }
+            }
+            return .success(.request(request))
+        } catch let error as ProtocolError {
+            return .failure(error)
+        } catch {
+            return .failure(ProtocolError(.badSyntax, "unreadable line"))
+        }
+    }
+
+    /// The first two words, upper-cased, when they are plain words: enough to know whether a
+    /// line announces a data block even when the rest of it is malformed.
+    public static func leadingWords(_ line: some Collection<UInt8>) -> (String, String?)? {
+        var words: [String] = []
+        var current: [UInt8] = []
+        for byte in line {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                if !current.isEmpty {
+                    words.append(String(decoding: current, as: UTF8.self))
+                    current = []
+                    if words.count == 2 { break }
+                }
+                continue
+            }
+            current.append(byte)
+        }
+        if !current.isEmpty && words.count < 2 { words.append(String(decoding: current, as: UTF8.self)) }
+        guard let first = words.first, isVerb(first) else { return nil }
+        let second = words.count > 1 && isVerb(words[1]) ? asciiUppercased(words[1]) : nil
+        return (asciiUppercased(first), second)
+    }
+
+    /// A first line like `GET / HTTP/1.1` or `Host: …` means a browser or an SSRF is talking to us.
+    public static func looksLikeHTTP(_ line: some Collection<UInt8>) -> Bool {
+        let text = String(decoding: line.prefix(256), as: UTF8.self)
+        let upper = asciiUppercased(text)
+        if upper.hasPrefix("HOST:") { return true }
+        let methods = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PRI"]
+        guard let space = upper.firstIndex(of: " ") else { return false }
+        guard methods.contains(String(upper[..<space])) else { return false }
+        let rest = upper[upper.index(after: space)...]
+        return rest.hasPrefix("/") || rest.hasPrefix("HTTP") || rest.hasPrefix("*") || upper.contains(" HTTP/")
+    }
+
+    static func encodingProblem(_ bytes: [UInt8]) -> ProtocolError? {
+        for (offset, byte) in bytes.enumerated() {
+            switch byte {
+            case 0:
+                return ProtocolError(.badEncoding, "NUL byte at column \(offset + 1)")
+            case UInt8(ascii: "\r"):
+                return ProtocolError(.badEncoding, "bare carriage return at column \(offset + 1); lines end with \\n or \\r\\n")
+            case UInt8(ascii: "\t"):
+                continue
+            case 1..<32, 127:
+                return ProtocolError(.badEncoding, "control character 0x\(hex(byte)) at column \(offset + 1)")
+            default:
+                continue
+            }
+        }
+        if String(validating: bytes, as: UTF8.self) == nil {
+            return ProtocolError(.badEncoding, "the line is not valid UTF-8")
+        }
+        return nil
+    }
+
+    static func isVerb(_ word: String) -> Bool {
+        guard let first = word.utf8.first, isLetter(first) else { return false }
+        return word.utf8.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    static func isOptionKey<C: Collection<UInt8>>(_ key: C) -> Bool {
+        guard let first = key.first, isLetter(first) || first == UInt8(ascii: "_") else { return false }
+        return key.allSatisfy {
+            isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+        }
+    }
+
+    private static func splitOption(_ word: String) -> (String, String)? {
+        let utf8 = Array(word.utf8)
+        guard let equals = utf8.firstIndex(of: UInt8(ascii: "=")), equals > 0 else { return nil }
+        let key = utf8[..<equals]
+        guard isOptionKey(key) else { return nil }
+        return (asciiLowercased(String(decoding: key, as: UTF8.self)), String(decoding: utf8[(equals + 1)...], as: UTF8.self))
+    }
+
+    static func isLetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+    static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+    }
+}
+
+public func asciiUppercased(_ text: some StringProtocol) -> String {
+    String(decoding: text.utf8.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
+}
+
+public func asciiLowercased(_ text: some StringProtocol) -> String {
+    String(decoding: text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+}
+
+extension Request {
+    fileprivate mutating func addOption(_ key: String, _ value: String) throws {
+        if options.contains(where: { $0.key == key }) {
+            throw ProtocolError(.badSyntax, "option '\(key)' given twice")
+        }
+        options.append(Option(key, value))
+    }
+}
+
+private struct Scanner {
+    enum Word {
+        case bare(String)
+        case quoted(String)
+        case option(key: String, value: String)
+    }
+
+    let bytes: [UInt8]
+    var index = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { index >= bytes.count }
+    var peek: UInt8 { bytes[index] }
+
+    mutating func skipBlanks() {
+        while !atEnd, peek == UInt8(ascii: " ") || peek == UInt8(ascii: "\t") { index += 1 }
+    }
+
+    mutating func nextWord() throws -> Word? {
+        skipBlanks()
+        guard !atEnd else { return nil }
+        if peek == UInt8(ascii: "\"") {
+            return .quoted(try quoted())
+        }
+        let start = index
+        while !atEnd, peek != UInt8(ascii: " "), peek != UInt8(ascii: "\t") {
+            if peek == UInt8(ascii: "\"") {
+                let prefix = bytes[start..<index]
+                guard prefix.last == UInt8(ascii: "="), prefix.dropLast().firstIndex(of: UInt8(ascii: "=")) == nil,
+                    CommandParser.isOptionKey(prefix.dropLast())
+                else {
+                    throw ProtocolError(.badSyntax, "unexpected quote at column \(index + 1); quote a whole word or a value after key=")
+                }
+                let key = asciiLowercased(String(decoding: prefix.dropLast(), as: UTF8.self))
+                return .option(key: key, value: try quoted())
+            }
+            index += 1
+        }
+        return .bare(String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    /// Reads `"…"` starting at the opening quote; the closing quote must end the word.
+    private mutating func quoted() throws -> String {
+        let opening = index
+        index += 1
+        var value: [UInt8] = []
+        while !atEnd {
+            let byte = peek
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                if !atEnd, peek != UInt8(ascii: " "), peek != UInt8(ascii: "\t") {
+                    throw ProtocolError(.badSyntax, "a closing quote must be followed by a space or the end of the line (column \(index + 1))")
+                }
+                return String(decoding: value, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard !atEnd else { break }
+                let escaped = peek
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""): value.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): value.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
+                case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "r"): value.append(UInt8(ascii: "\r"))
+                default:
+                    throw ProtocolError(.badSyntax, "unknown escape \\\(String(decoding: [escaped], as: UTF8.self)) at column \(index - 1); use \\\" \\\\ \\n \\t \\r")
+                }
+            default:
+                value.append(byte)
+            }
+        }
+        throw ProtocolError(.badSyntax, "unterminated quote starting at column \(opening + 1)")
+    }
+}

@@ -1,0 +1,103 @@
+import CommandProtocol
+import Logging
+import MatchCore
+import NIOCore
+import Synchronization
+
+/// One connection's read–answer loop. Lines are answered strictly in order, one reply each.
+struct ConnectionSession {
+    typealias Inbound = NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
+    typealias Outbound = NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    let channel: any Channel
+    var inbound: Inbound
+    let outbound: Outbound
+    let handler: CommandHandler
+    let logger: Logger
+    let shutdownFlag: SharedFlag
+    private var session = Session()
+    private var lastActivity = ContinuousClock.now
+
+    init(
+        channel: any Channel, inbound: Inbound, outbound: Outbound, handler: CommandHandler, logger: Logger,
+        shutdownFlag: SharedFlag
+    ) {
+        self.shutdownFlag = shutdownFlag
+        self.channel = channel
+        self.inbound = inbound
+        self.outbound = outbound
+        self.handler = handler
+        self.logger = logger
+    }
+
+    mutating func run() async throws {
+        try await send(handler.greeting)
+        while let event = try await inbound.next() {
+            switch event {
+            case .frame(.line(let bytes, let announcesDataBlock)):
+                let reply = await handler.handle(line: bytes, session: &session)
+                if announcesDataBlock {
+                    // The block belongs to its command even when the command was refused.
+                    try await skipDataBlock()
+                }
+                if let reply { try await send(reply) }
+                if session.shouldClose {
+                    try await closeAfterReply()
+                    return
+                }
+            case .frame(.lineTooLong(let length)):
+                try await send(
+                    .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(handler.settings.maximumLineLength); it was discarded"))
+            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
+                // Only reachable if a block outlived its command, which skipDataBlock prevents.
+                continue
+            case .idle:
+                let idleFor = ContinuousClock.now - lastActivity
+                if idleFor >= .seconds(handler.settings.idleTimeoutSeconds) {
+                    try await send(.error(.idleTimeout, "no request for \(handler.settings.idleTimeoutSeconds) s; closing"))
+                    try await closeAfterReply()
+                    return
+                }
+            }
+            lastActivity = .now
+        }
+        if shutdownFlag.isSet {
+            try await send(.error(.shuttingDown, "the server is shutting down; reconnect later"))
+        }
+        outbound.finish()
+    }
+
+    /// Answers a connection over the limit and closes it without resetting it.
+    mutating func refuse(_ reply: Reply) async throws {
+        try await send(reply)
+        try await closeAfterReply()
+    }
+
+    /// Half-closes our side, then reads what the peer still sends (for at most two seconds):
+    /// closing with unread input would make the kernel send a reset, which can destroy the reply
+    /// before the peer reads it.
+    private mutating func closeAfterReply() async throws {
+        outbound.finish()
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
+        while try await inbound.next() != nil {}
+    }
+
+    private mutating func skipDataBlock() async throws {
+        while let event = try await inbound.next() {
+            if case .frame(.dataEnd) = event { return }
+        }
+    }
+
+    private func send(_ reply: Reply) async throws {
+        try await outbound.write(ByteBuffer(string: reply.rendered()))
+    }
+}
+
+/// Set from the graceful-shutdown handler, read by the connection loop.
+final class SharedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+    func set() { value.store(true, ordering: .relaxed) }
+}

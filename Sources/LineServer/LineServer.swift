@@ -1,0 +1,116 @@
+import CommandProtocol
+import Logging
+import MatchCore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The TCP side of ewmatch: accepts connections, frames their input, answers each line in order
+/// through `CommandHandler`, and shuts down gracefully (stop accepting, finish the command in
+/// flight on each connection, tell idle clients, close).
+public final class LineServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 7411) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    private let configuration: Configuration
+    private let handler: CommandHandler
+    private let logger: Logger
+    private let onRunning: @Sendable (SocketAddress) async -> Void
+    private let openConnections = Atomic<Int>(0)
+    private let connectionIDs = Atomic<Int>(0)
+
+    public init(
+        configuration: Configuration, handler: CommandHandler, logger: Logger,
+        onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+        self.onRunning = onRunning
+    }
+
+    public func run() async throws {
+        let settings = handler.settings
+        let dataBlockCommands = handler.registry.dataBlockCommands
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        IdleStateHandler(readTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(
+                            FrameDecoder(
+                                framer: LineFramer(
+                                    maximumLineLength: settings.maximumLineLength, dataBlockCommands: dataBlockCommands))))
+                    try channel.pipeline.syncOperations.addHandler(IdleEventForwarder())
+                    return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true)
+                    )
+                }
+            }
+        guard let address = server.channel.localAddress else {
+            throw ChannelError.unknownLocalAddress
+        }
+        logger.info("listening", metadata: ["address": "\(address)"])
+        await onRunning(address)
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.logger.info("shutting down: no new connections; finishing commands in flight")
+            server.channel.close(promise: nil)
+        }
+        logger.info("all connections closed")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>) async {
+        let id = connectionIDs.add(1, ordering: .relaxed).newValue
+        var logger = self.logger
+        logger[metadataKey: "conn"] = "\(id)"
+        if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer"] = "\(remote)" }
+        let open = openConnections.add(1, ordering: .relaxed).newValue
+        defer { openConnections.subtract(1, ordering: .relaxed) }
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let shutdownFlag = SharedFlag()
+                var session = ConnectionSession(
+                    channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound,
+                    handler: handler, logger: logger, shutdownFlag: shutdownFlag)
+                if open > handler.settings.maximumConnections {
+                    logger.notice("connection limit reached; refusing")
+                    try await session.refuse(.error(.busy, "too many connections (limit \(handler.settings.maximumConnections)); try again later"))
+                    return
+                }
+                logger.debug("connected")
+                try await withGracefulShutdownHandler {
+                    try await session.run()
+                } onGracefulShutdown: {
+                    // Wakes a connection waiting for input; one busy with a command finishes it first.
+                    shutdownFlag.set()
+                    connection.channel.close(mode: .input, promise: nil)
+                }
+            }
+        } catch {
+            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
+        }
+        logger.debug("disconnected")
+    }
+}

@@ -1,0 +1,75 @@
+import CommandProtocol
+import Logging
+
+/// Turns one request line into exactly one reply. Knows nothing of sockets or SQL.
+public struct CommandHandler: Sendable {
+    public let settings: ServerSettings
+    public let registry: CommandRegistry
+    private let repository: any Repository
+    private let logger: Logger
+
+    public init(repository: any Repository, settings: ServerSettings, logger: Logger) {
+        self.repository = repository
+        self.settings = settings
+        self.logger = logger
+        self.registry = CommandRegistry(SessionCommands.all)
+    }
+
+    public var greeting: Reply { .ok(settings.greeting) }
+
+    /// Handles one framed line. Returns nil for blank and comment lines, which get no reply.
+    public func handle(line: [UInt8], session: inout Session) async -> Reply? {
+        session.linesSeen += 1
+        if session.linesSeen == 1 && CommandParser.looksLikeHTTP(line) {
+            session.shouldClose = true
+            return .error(.notThisProtocol, "this is the ewmatch line protocol, not HTTP; connect with nc")
+        }
+        switch CommandParser.parse(line) {
+        case .failure(let error):
+            return error.reply
+        case .success(.ignored):
+            return nil
+        case .success(.request(let request)):
+            return await handle(request, session: &session)
+        }
+    }
+
+    public func handle(_ request: Request, session: inout Session) async -> Reply {
+        do {
+            let (spec, inner) = try registry.resolve(request)
+            if spec.requiresAuth {
+                try await revalidate(&session)
+            }
+            let context = CommandContext(repository: repository, settings: settings, registry: registry, spec: spec)
+            return try await spec.run(inner, &session, context)
+        } catch let error as ProtocolError {
+            return error.reply
+        } catch let error as RepositoryError {
+            return Self.reply(for: error)
+        } catch {
+            logger.error("command failed", metadata: ["verb": "\(request.verb)", "error": "\(error)"])
+            return .error(.internal, "the command failed on the server; the error is logged")
+        }
+    }
+
+    /// A token revoked or expired stops working at once, on open connections too.
+    private func revalidate(_ session: inout Session) async throws {
+        guard let principal = session.principal else {
+            throw ProtocolError(.unauthenticated, "AUTH <token> first")
+        }
+        guard let current = try await repository.principal(tokenID: principal.tokenID) else {
+            session.principal = nil
+            throw ProtocolError(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
+        }
+        session.principal = current
+    }
+
+    static func reply(for error: RepositoryError) -> Reply {
+        switch error {
+        case .unavailable(let detail): .error(.unavailable, "the database is unavailable: \(detail)")
+        case .notFound(let detail): .error(.notFound, detail)
+        case .conflict(let detail): .error(.conflict, detail)
+        case .invalid(let field, let message): .error(.badArg, "\(field): \(message)")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Limits and identity that the protocol announces (greeting, CAPA) and the server enforces.
+public struct ServerSettings: Sendable {
+    public static let protocolVersion = 1
+    public static let version = "0.1.0"
+
+    public var maximumLineLength: Int
+    public var idleTimeoutSeconds: Int
+    public var maximumConnections: Int
+    public var defaultPageSize: Int
+    public var maximumPageSize: Int
+    /// Failed AUTH attempts allowed on one connection before it is closed; from the third on each
+    /// failure is answered only after a delay that grows by a second per attempt.
+    public var maximumFailedAuth: Int
+
+    public init(
+        maximumLineLength: Int = 65_536,
+        idleTimeoutSeconds: Int = 300,
+        maximumConnections: Int = 1_024,
+        defaultPageSize: Int = 100,
+        maximumPageSize: Int = 1_000,
+        maximumFailedAuth: Int = 10
+    ) {
+        self.maximumLineLength = maximumLineLength
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maximumConnections = maximumConnections
+        self.defaultPageSize = defaultPageSize
+        self.maximumPageSize = maximumPageSize
+        self.maximumFailedAuth = maximumFailedAuth
+    }
+
+    public var greeting: String {
+        "ewmatch \(Self.version) protocol=\(Self.protocolVersion) ready; HELP lists commands"
+    }
+}

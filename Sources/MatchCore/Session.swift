@@ -1,0 +1,11 @@
+/// Per-connection state, owned by the connection's task and passed to every command.
+public struct Session: Sendable {
+    public var principal: Principal?
+    public var linesSeen = 0
+    public var failedAuthAttempts = 0
+    /// Set by a command (QUIT, a refused HTTP request, too many failed AUTHs) to end the connection
+    /// once its reply is sent.
+    public var shouldClose = false
+
+    public init() {}
+}

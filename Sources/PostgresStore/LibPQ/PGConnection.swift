@@ -1,0 +1,201 @@
+internal import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// One libpq connection. Every call blocks, so callers run it on the store's thread pool, never on
+/// an event loop; the pool hands a connection to one job at a time.
+public final class PGConnection: Sendable {
+    private let conninfo: String
+    private let handle = Mutex<OpaquePointer?>(nil)
+
+    /// Does not connect; the first `ensureConnected()` does.
+    public init(conninfo: String) {
+        self.conninfo = conninfo
+    }
+
+    deinit {
+        handle.withLock { pointer in
+            if let pointer { PQfinish(pointer) }
+        }
+    }
+
+    /// Opens a connection, or replaces one the server has closed (a restart, a terminated backend).
+    public func ensureConnected() throws(PGError) {
+        try handle.withLock { (pointer: inout OpaquePointer?) throws(PGError) in
+            if let current = pointer {
+                // Reads whatever the server sent while idle; a closed socket turns the status bad.
+                if PQstatus(current) == CONNECTION_OK && PQconsumeInput(current) == 1 && PQstatus(current) == CONNECTION_OK {
+                    return
+                }
+                PQfinish(current)
+                pointer = nil
+            }
+            let fresh = Self.connect(conninfo)
+            guard let fresh, PQstatus(fresh) == CONNECTION_OK else {
+                let message = fresh.map { Self.errorText($0) } ?? "out of memory"
+                if let fresh { PQfinish(fresh) }
+                throw PGError(sqlState: nil, message: "cannot connect to PostgreSQL: \(message)", isConnectionFailure: true)
+            }
+            pointer = fresh
+        }
+    }
+
+    public func disconnect() {
+        handle.withLock { pointer in
+            if let current = pointer { PQfinish(current) }
+            pointer = nil
+        }
+    }
+
+    public var isConnected: Bool {
+        handle.withLock { pointer in pointer.map { PQstatus($0) == CONNECTION_OK } ?? false }
+    }
+
+    /// The backend's process id, so tests can terminate it to prove the pool replaces it.
+    public var backendPID: Int32 {
+        handle.withLock { pointer in pointer.map { PQbackendPID($0) } ?? 0 }
+    }
+
+    /// Runs one statement with its binds as text parameters (`PQexecParams`).
+    @discardableResult
+    public func query(_ query: PGQuery) throws(PGError) -> PGResult {
+        try withHandle { connection throws(PGError) in
+            let result = Self.withCStrings(query.binds) { values in
+                PQexecParams(connection, query.sql, Int32(values.count), nil, values, nil, nil, 0)
+            }
+            return try Self.consume(result, connection: connection)
+        }
+    }
+
+    /// Runs a script of several statements without parameters (migrations, `BEGIN`/`COMMIT`).
+    public func execute(script: String) throws(PGError) {
+        try withHandle { connection throws(PGError) in
+            _ = try Self.consume(PQexec(connection, script), connection: connection)
+        }
+    }
+
+    /// Streams rows into `COPY … FROM STDIN` (text format). `rows` yields already-encoded lines
+    /// ending in `\n`; they are sent in chunks of about 64 KiB.
+    @discardableResult
+    public func copyIn(_ statement: String, rows: some Sequence<String>) throws(PGError) -> Int {
+        try withHandle { connection throws(PGError) in
+            let start = PQexec(connection, statement)
+            guard PQresultStatus(start) == PGRES_COPY_IN else {
+                _ = try Self.consume(start, connection: connection)
+                throw PGError(sqlState: nil, message: "\(statement) did not start COPY")
+            }
+            PQclear(start)
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(70_000)
+            var failure: String?
+            for row in rows {
+                chunk.append(contentsOf: row.utf8)
+                if chunk.count >= 65_536 {
+                    if !Self.putCopyData(connection, &chunk) { failure = Self.errorText(connection); break }
+                }
+            }
+            if failure == nil, !chunk.isEmpty, !Self.putCopyData(connection, &chunk) { failure = Self.errorText(connection) }
+            if PQputCopyEnd(connection, failure) != 1 {
+                throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
+            }
+            let result = try Self.consume(PQgetResult(connection), connection: connection)
+            Self.drainResults(connection)
+            return result.affectedRows
+        }
+    }
+
+    private func withHandle<T: Sendable>(_ body: (OpaquePointer) throws(PGError) -> T) throws(PGError) -> T {
+        try handle.withLock { (pointer: inout OpaquePointer?) throws(PGError) -> T in
+            guard let connection = pointer else {
+                throw PGError(sqlState: nil, message: "not connected", isConnectionFailure: true)
+            }
+            return try body(connection)
+        }
+    }
+
+    private static func connect(_ conninfo: String) -> OpaquePointer? {
+        // The caller's conninfo (expanded from "dbname") overrides these defaults.
+        let keys = ["connect_timeout", "fallback_application_name", "options", "dbname"]
+        let values = ["5", "ewmatch", "-c client_min_messages=warning", conninfo]
+        return withCStrings(keys) { keyPointers in
+            withCStrings(values) { valuePointers in
+                PQconnectdbParams(keyPointers + [nil], valuePointers + [nil], 1)
+            }
+        }
+    }
+
+    private static func putCopyData(_ connection: OpaquePointer, _ chunk: inout [UInt8]) -> Bool {
+        let sent = chunk.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        }
+        chunk.removeAll(keepingCapacity: true)
+        return sent == 1
+    }
+
+    /// Copies the result out, clears it, and turns an error status into a `PGError`.
+    private static func consume(_ result: OpaquePointer?, connection: OpaquePointer) throws(PGError) -> PGResult {
+        guard let result else {
+            throw PGError(sqlState: nil, message: errorText(connection), isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            let columnCount = Int(PQnfields(result))
+            let rowCount = Int(PQntuples(result))
+            var columns: [String] = []
+            columns.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                columns.append(String(cString: PQfname(result, Int32(column))))
+            }
+            var rows: [PGRow] = []
+            rows.reserveCapacity(rowCount)
+            for row in 0..<rowCount {
+                var values: [String?] = []
+                values.reserveCapacity(columnCount)
+                for column in 0..<columnCount {
+                    if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                        values.append(nil)
+                    } else {
+                        values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                    }
+                }
+                rows.append(PGRow(values: values))
+            }
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return PGResult(columns: columns, rows: rows, affectedRows: affected)
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))).map { String(cString: $0) }
+            var message = primary ?? trimmed(String(cString: PQresultErrorMessage(result)))
+            if let detail { message += ": \(detail)" }
+            if message.isEmpty { message = errorText(connection) }
+            throw PGError(
+                sqlState: state, message: message, isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
+        }
+    }
+
+    private static func drainResults(_ connection: OpaquePointer) {
+        while let extra = PQgetResult(connection) { PQclear(extra) }
+    }
+
+    private static func errorText(_ connection: OpaquePointer) -> String {
+        trimmed(String(cString: PQerrorMessage(connection)))
+    }
+
+    private static func trimmed(_ text: String) -> String {
+        var text = Substring(text)
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+
+    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        let duplicates: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+        defer { duplicates.forEach { free($0) } }
+        return body(duplicates.map { $0.map { UnsafePointer($0) } })
+    }
+}

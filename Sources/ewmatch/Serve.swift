@@ -1,0 +1,62 @@
+import ArgumentParser
+import Logging
+import LineServer
+import MatchCore
+import PostgresStore
+import ServiceLifecycle
+import UnixSignals
+import EmbeddedPostgres
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the line-protocol server (migrates the schema first).",
+        discussion: """
+            With no database configured, starts a private PostgreSQL cluster under --data-dir and stops \
+            it on shutdown. SIGTERM or SIGINT shut down gracefully: no new connections, commands in \
+            flight finish, then the pool closes.
+            """)
+
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "TCP port (0 picks a free one and logs it).") var port: Int = 7411
+    @Option(name: .customLong("pool-size"), help: "PostgreSQL connections (and their threads).") var poolSize: Int = 8
+    @Option(name: .customLong("max-line-bytes"), help: "Longest request line accepted.") var maximumLineLength: Int = 65_536
+    @Option(name: .customLong("idle-timeout"), help: "Seconds without a request before a connection is closed.")
+    var idleTimeout: Int = 300
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more get ERR BUSY.")
+    var maximumConnections: Int = 1_024
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        guard maximumLineLength >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
+        guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+    }
+
+    func run() async throws {
+        let logger = database.makeLogger()
+        let (conninfo, embedded, ownership) = try database.resolve(logger: logger)
+        if ownership == .shared {
+            throw ValidationError("another ewmatch is already serving from \(database.dataDirectory)")
+        }
+        let pool = ConnectionPool(conninfo: conninfo, size: poolSize, logger: logger)
+        do {
+            try await Migrator(pool: pool, logger: logger).migrate()
+            let settings = ServerSettings(
+                maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
+                maximumConnections: maximumConnections)
+            let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: logger)
+            let server = LineServer(configuration: .init(host: host, port: port), handler: handler, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [pool, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } catch {
+            await pool.close()
+            if ownership == .owned { try? embedded?.stop() }
+            throw error
+        }
+        if ownership == .owned { try embedded?.stop() }
+    }
+}
