@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "ewmatch",
             dependencies: [
-                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore",
+                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,22 +85,34 @@ let package = Package(
 
         .testTarget(name: "CommandProtocolTests", dependencies: ["CommandProtocol"], swiftSettings: swiftSettings),
         .testTarget(name: "MatchingEngineTests", dependencies: ["MatchingEngine"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "PostgresStoreTests",
-            dependencies: ["PostgresStore", "EmbeddedPostgres", "MatchCore"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "LineServerTests",
+        // Shared by the tests that need PostgreSQL and a live server.
+        .target(
+            name: "TestSupport",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore", "CommandProtocol", "EmbeddedPostgres",
+                "LineServer", "PostgresStore", "MatchCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: ["PostgresStore", "EmbeddedPostgres", "MatchCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LineServerTests",
+            dependencies: [
+                "LineServer", "PostgresStore", "MatchCore", "CommandProtocol", "EmbeddedPostgres", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,103 @@
+import NIOCore
+import NIOPosix
+
+/// A test client speaking the line protocol over a real TCP connection, non-blocking so that
+/// many of them can run beside the server in one process.
+public final class LineClient {
+    private let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var pending: [UInt8] = []
+    private var sawEOF = false
+
+    private init(channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) {
+        self.channel = channel
+        self.inbound = channel.inbound.makeAsyncIterator()
+    }
+
+    public static func connect(port: Int, host: String = "127.0.0.1") async throws -> LineClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+        return LineClient(channel: channel)
+    }
+
+    /// Connects and reads the greeting.
+    public static func connectReady(port: Int) async throws -> (LineClient, greeting: String) {
+        let client = try await connect(port: port)
+        guard let greeting = try await client.readLine() else { throw LineClientError("closed before the greeting") }
+        return (client, greeting)
+    }
+
+    public func send(_ text: String) async throws {
+        try await channel.outbound.write(ByteBuffer(string: text))
+    }
+
+    public func send(bytes: [UInt8]) async throws {
+        try await channel.outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// Sends one request line and returns the first line of its reply.
+    public func request(_ line: String) async throws -> String {
+        try await send(line + "\n")
+        guard let reply = try await readLine() else { throw LineClientError("connection closed before a reply to \(line)") }
+        return reply
+    }
+
+    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records.
+    public func readRecords(after header: String) async throws -> [String] {
+        let parts = header.split(separator: " ")
+        guard parts.count >= 2, parts[0] == "OK", let count = Int(parts[1]) else {
+            throw LineClientError("not a multi-line reply: \(header)")
+        }
+        var records: [String] = []
+        for _ in 0..<count {
+            guard let line = try await readLine() else { throw LineClientError("closed inside a multi-line reply") }
+            records.append(line)
+        }
+        guard try await readLine() == "." else { throw LineClientError("multi-line reply did not end with '.'") }
+        return records
+    }
+
+    /// The next line without its `\n`, or nil once the server has closed.
+    public func readLine() async throws -> String? {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeFirst(newline + 1)
+                return line
+            }
+            if sawEOF { return nil }
+            guard var buffer = try await inbound.next() else {
+                sawEOF = true
+                continue
+            }
+            pending.append(contentsOf: buffer.readBytes(length: buffer.readableBytes) ?? [])
+        }
+    }
+
+    /// Reads every line until the server closes.
+    public func readAll() async throws -> [String] {
+        var lines: [String] = []
+        while let line = try await readLine() { lines.append(line) }
+        return lines
+    }
+
+    /// Half-closes our side, as `nc -N` does after its last line.
+    public func finishSending() {
+        channel.outbound.finish()
+    }
+
+    public func close() async {
+        try? await channel.channel.close()
+    }
+}
+
+public struct LineClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,88 @@
+import Logging
+import LineServer
+import MatchCore
+import NIOCore
+import PostgresStore
+import ServiceLifecycle
+
+/// Runs the real `LineServer` on port 0 in a `ServiceGroup` (the Hummingbird live-test pattern),
+/// gives `body` the port, then shuts down gracefully.
+public enum TestServer {
+    public static func with<T: Sendable>(
+        database: TestDatabase,
+        settings: ServerSettings = ServerSettings(),
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
+        try await with(pool: database.pool, settings: settings, body)
+    }
+
+    public static func with<T: Sendable>(
+        pool: ConnectionPool,
+        settings: ServerSettings = ServerSettings(),
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
+        let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: testLogger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = LineServer(
+            configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
+            onRunning: { address in
+                continuation.yield(address.port ?? 0)
+                continuation.finish()
+            })
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: testLogger))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw LineClientError("server did not start") }
+            do {
+                let value = try await body(port)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return value
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Runs the server inside `body`'s control: `body` gets the port and a trigger that shuts the
+    /// server down gracefully and returns once `run()` has returned.
+    public static func withShutdownControl(
+        database: TestDatabase,
+        settings: ServerSettings = ServerSettings(),
+        _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
+    ) async throws {
+        let handler = CommandHandler(
+            repository: PostgresRepository(pool: database.pool), settings: settings, logger: testLogger)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = LineServer(
+            configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
+            onRunning: { address in
+                continuation.yield(address.port ?? 0)
+                continuation.finish()
+            })
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: testLogger))
+        let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { finishedContinuation.finish() }
+                try await group.run()
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw LineClientError("server did not start") }
+            try await body(port) {
+                await group.triggerGracefulShutdown()
+                for await _ in finished {}
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
