@@ -94,6 +94,62 @@ public enum InstanceFormat {
         }
     }
 
+    /// The need and offer lines as records, for building candidates from them instead of
+    /// taking the file's edges. Each county's current pairing is its `paired_east`
+    /// province; offers have no city in this format, so they use their province.
+    public static func records(_ bytes: UnsafeBufferPointer<UInt8>) throws(MatchingError) -> InstanceRecords {
+        var r = Reader(bytes: bytes)
+        let n = try r.int(field: "need count")
+        let m = try r.int(field: "offer count")
+        _ = try r.int(field: "edge count")
+        try r.endLine()
+        var out = InstanceRecords()
+        func window(_ r: inout Reader) throws(MatchingError) -> TimeWindow {
+            let start = try r.int(field: "t_start")
+            let end = try r.int(field: "t_end")
+            guard start < end else { throw .invalidInstance(line: r.line, "empty window \(start) \(end)") }
+            return TimeWindow(start: Int(start), end: Int(end))
+        }
+        for i in 0..<n {
+            let idx = try r.int(field: "need index")
+            let county = try r.word(field: "county")
+            let province = try r.word(field: "west_prov")
+            let partner = try r.word(field: "paired_east")
+            let kind = try r.kind()
+            let q = try r.int(field: "quantity")
+            let priority = try r.int(field: "priority")
+            let w = try window(&r)
+            let codes = try r.codes()
+            try r.endLine()
+            guard idx == i, q >= 0, (1...5).contains(priority) else {
+                throw .invalidInstance(line: r.line - 1, "bad need line \(i)")
+            }
+            out.pairings.provinceLevel.insert(PairKey(west: province, east: partner))
+            out.needs.append(
+                NeedRecord(
+                    id: i, county: county, province: province, kind: kind, occupations: codes, quantity: q,
+                    window: w, priority: Int(priority)))
+        }
+        for j in 0..<m {
+            let idx = try r.int(field: "offer index")
+            let province = try r.word(field: "east_prov")
+            let kind = try r.kind()
+            let c = try r.int(field: "capacity")
+            let quality = try r.int(field: "quality")
+            let w = try window(&r)
+            let codes = try r.codes()
+            try r.endLine()
+            guard idx == j, c >= 0, (0...50).contains(quality) else {
+                throw .invalidInstance(line: r.line - 1, "bad offer line \(j)")
+            }
+            out.offers.append(
+                OfferRecord(
+                    id: j, province: province, city: province, kind: kind, occupations: codes, capacity: c,
+                    window: w, quality: Int(quality)))
+        }
+        return out
+    }
+
     /// 450 × |a ∩ b| ÷ max(|a|, |b|) over sorted tag lists.
     static func tagFit(_ a: [Int32], _ b: [Int32]) -> Int64 {
         var common = 0
@@ -177,6 +233,24 @@ public enum InstanceFormat {
             return out
         }
 
+        mutating func kind() throws(MatchingError) -> Kind {
+            let w = try word(field: "kind")
+            guard let k = Kind(rawValue: w) else { throw .invalidInstance(line: line, "unknown kind '\(w)'") }
+            return k
+        }
+
+        mutating func codes() throws(MatchingError) -> [OccupationCode] {
+            skipSpaces()
+            guard pos < bytes.count, !isSeparator(bytes[pos]) else { return [] }
+            let list = try word(field: "tags")
+            var out: [OccupationCode] = []
+            for t in list.split(separator: ",") {
+                guard let c = OccupationCode(String(t)) else { throw .invalidInstance(line: line, "bad code '\(t)'") }
+                out.append(c)
+            }
+            return out
+        }
+
         mutating func endLine() throws(MatchingError) {
             skipSpaces()
             if pos == bytes.count { return }
@@ -205,4 +279,10 @@ public enum InstanceFormat {
             return "'\(s)'"
         }
     }
+}
+
+public struct InstanceRecords: Sendable {
+    public var needs: [NeedRecord] = []
+    public var offers: [OfferRecord] = []
+    public var pairings = Pairings()
 }

@@ -49,6 +49,9 @@ struct Solve: AsyncParsableCommand {
     @Flag(help: "Also print the summary figures (fill ratios, needs met, counties served).")
     var summary = false
 
+    @Flag(help: "Ignore the file's edges: build candidates and scores from its need and offer lines (default weights), and print their time first.")
+    var fromRecords = false
+
     func run() async throws {
         let engineMode: Mode
         switch mode {
@@ -61,10 +64,21 @@ struct Solve: AsyncParsableCommand {
         }
         let clock = ContinuousClock()
         let parseStart = clock.now
-        let problem: MatchingProblem
+        var problem: MatchingProblem
         do {
-            problem = try data.withUnsafeBytes { raw in
-                try InstanceFormat.parse(raw.bindMemory(to: UInt8.self))
+            if fromRecords {
+                let records = try data.withUnsafeBytes { raw in
+                    try InstanceFormat.records(raw.bindMemory(to: UInt8.self))
+                }
+                let buildStart = clock.now
+                let set = try CandidateBuilder(pairings: records.pairings).build(
+                    needs: records.needs, offers: records.offers)
+                print("candidates_s=\(Self.seconds(clock.now - buildStart)) pairs=\(set.problem.edgeCount)")
+                problem = set.problem
+            } else {
+                problem = try data.withUnsafeBytes { raw in
+                    try InstanceFormat.parse(raw.bindMemory(to: UInt8.self))
+                }
             }
         } catch {
             throw SolveFailure("\(file): \(error)")

@@ -1,0 +1,241 @@
+/// What is asked or offered.
+public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
+    case labor
+    case training
+    case schoolPartnership = "school_partnership"
+    case talent
+
+    public static func < (a: Kind, b: Kind) -> Bool { a.index < b.index }
+
+    var index: Int {
+        switch self {
+        case .labor: 0
+        case .training: 1
+        case .schoolPartnership: 2
+        case .talent: 3
+        }
+    }
+}
+
+/// A code of the occupational classification (GB/T 6565-2015 shape): major group `2`,
+/// mid group `2-05`, small group `2-05-01`, occupation `2-05-01-01`.
+public struct OccupationCode: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let segments: [String]
+
+    /// nil unless 1 to 4 non-empty, all-digit segments joined by `-`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard (1...4).contains(parts.count),
+            parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } })
+        else { return nil }
+        segments = parts
+    }
+
+    public var description: String { segments.joined(separator: "-") }
+    public var depth: Int { segments.count }
+
+    /// The code and its ancestors down to the mid group: the levels at which two codes
+    /// can fit.
+    var matchablePrefixes: [String] {
+        guard depth >= 2 else { return [] }
+        return (2...depth).map { segments[0..<$0].joined(separator: "-") }
+    }
+
+    public static func < (a: OccupationCode, b: OccupationCode) -> Bool {
+        a.segments.lexicographicallyPrecedes(b.segments)
+    }
+}
+
+/// How closely two occupation codes agree; codes sharing only the major group, or less,
+/// do not fit.
+public enum OccupationFit: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
+    case sameMidGroup = 1
+    case sameSmallGroup = 2
+    case sameOccupation = 3
+
+    public static func < (a: OccupationFit, b: OccupationFit) -> Bool { a.rawValue < b.rawValue }
+
+    public init?(_ a: OccupationCode, _ b: OccupationCode) {
+        if a == b {
+            self = .sameOccupation
+            return
+        }
+        var common = 0
+        while common < min(a.depth, b.depth) && a.segments[common] == b.segments[common] { common += 1 }
+        switch common {
+        case 3...: self = .sameSmallGroup
+        case 2: self = .sameMidGroup
+        default: return nil
+        }
+    }
+
+    /// The best fit over all pairs of codes.
+    public init?(_ a: [OccupationCode], _ b: [OccupationCode]) {
+        var best: OccupationFit?
+        for x in a {
+            for y in b {
+                if let f = OccupationFit(x, y), best.map({ f > $0 }) ?? true { best = f }
+            }
+        }
+        guard let best else { return nil }
+        self = best
+    }
+
+    public var description: String {
+        switch self {
+        case .sameMidGroup: "same mid group"
+        case .sameSmallGroup: "same small group"
+        case .sameOccupation: "same occupation"
+        }
+    }
+}
+
+/// East–west pairing of the need's county with the offer's side, strongest first.
+public enum PairingLevel: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
+    case none = 0
+    /// Paired before the 2021 re-drawing (still encouraged to help through the market).
+    case earlier = 1
+    /// The need's province and the offer's province are currently paired.
+    case currentProvince = 2
+    /// The need's county and the offer's city (or county) are currently paired.
+    case currentCounty = 3
+
+    public static func < (a: PairingLevel, b: PairingLevel) -> Bool { a.rawValue < b.rawValue }
+
+    public var description: String {
+        switch self {
+        case .none: "no pairing"
+        case .earlier: "earlier pairing"
+        case .currentProvince: "current province-level pairing"
+        case .currentCounty: "current city/county-level pairing"
+        }
+    }
+}
+
+public struct PairKey: Sendable, Hashable {
+    public let west: String
+    public let east: String
+    public init(west: String, east: String) {
+        self.west = west
+        self.east = east
+    }
+}
+
+/// The official pairing tables.
+public struct Pairings: Sendable, Equatable {
+    /// Current city/county-level pairs: (western county, eastern city or county).
+    public var countyLevel: Set<PairKey>
+    /// Current province-level pairs: (western province, eastern province).
+    public var provinceLevel: Set<PairKey>
+    /// Province-level pairs before 2021: (western province, eastern province).
+    public var earlier: Set<PairKey>
+
+    public init(countyLevel: Set<PairKey> = [], provinceLevel: Set<PairKey> = [], earlier: Set<PairKey> = []) {
+        self.countyLevel = countyLevel
+        self.provinceLevel = provinceLevel
+        self.earlier = earlier
+    }
+
+    public func level(_ need: NeedRecord, _ offer: OfferRecord) -> PairingLevel {
+        if countyLevel.contains(PairKey(west: need.county, east: offer.city)) { return .currentCounty }
+        if provinceLevel.contains(PairKey(west: need.province, east: offer.province)) { return .currentProvince }
+        return earlier.contains(PairKey(west: need.province, east: offer.province)) ? .earlier : .none
+    }
+}
+
+/// Half-open `[start, end)`, in days (or any unit, the same for all records).
+public struct TimeWindow: Sendable, Hashable {
+    public let start: Int
+    public let end: Int
+
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    public var length: Int { end - start }
+
+    public func overlap(_ other: TimeWindow) -> Int { max(0, min(end, other.end) - max(start, other.start)) }
+}
+
+/// What an offer provides besides the post, and a need may ask for.
+public enum Condition: String, Sendable, Hashable, CaseIterable, Comparable {
+    case housing
+    case travelSupport = "travel_support"
+    case wageGuarantee = "wage_guarantee"
+    case trainingProvided = "training_provided"
+    case familySupport = "family_support"
+
+    public static func < (a: Condition, b: Condition) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A western county's need, with its open (still unmatched) quantity.
+public struct NeedRecord: Sendable, Hashable {
+    public var id: Int64
+    public var county: String
+    public var province: String
+    public var kind: Kind
+    public var occupations: [OccupationCode]
+    public var quantity: Int64
+    public var window: TimeWindow
+    /// 1...5, 5 most urgent.
+    public var priority: Int
+    /// Poverty-alleviated workers (脱贫劳动力) come first.
+    public var povertyAlleviated: Bool
+    public var wantedConditions: Set<Condition>
+
+    public init(
+        id: Int64, county: String, province: String, kind: Kind, occupations: [OccupationCode], quantity: Int64,
+        window: TimeWindow, priority: Int, povertyAlleviated: Bool = false, wantedConditions: Set<Condition> = []
+    ) {
+        self.id = id
+        self.county = county
+        self.province = province
+        self.kind = kind
+        self.occupations = occupations
+        self.quantity = quantity
+        self.window = window
+        self.priority = priority
+        self.povertyAlleviated = povertyAlleviated
+        self.wantedConditions = wantedConditions
+    }
+}
+
+/// An eastern organisation's offer, with its open (still unmatched) capacity.
+public struct OfferRecord: Sendable, Hashable {
+    public var id: Int64
+    public var province: String
+    /// City or county of the organisation: the county-level pairing is with it.
+    public var city: String
+    public var kind: Kind
+    public var occupations: [OccupationCode]
+    public var capacity: Int64
+    public var window: TimeWindow
+    /// Rating of the employer or school, 0...50.
+    public var quality: Int
+    public var conditions: Set<Condition>
+
+    public init(
+        id: Int64, province: String, city: String, kind: Kind, occupations: [OccupationCode], capacity: Int64,
+        window: TimeWindow, quality: Int = 0, conditions: Set<Condition> = []
+    ) {
+        self.id = id
+        self.province = province
+        self.city = city
+        self.kind = kind
+        self.occupations = occupations
+        self.capacity = capacity
+        self.window = window
+        self.quality = quality
+        self.conditions = conditions
+    }
+}
+
+public struct PairID: Sendable, Hashable {
+    public let need: Int64
+    public let offer: Int64
+    public init(need: Int64, offer: Int64) {
+        self.need = need
+        self.offer = offer
+    }
+}
