@@ -46,8 +46,8 @@ public struct OccupationCode: Sendable, Hashable, Comparable, CustomStringConver
     }
 }
 
-/// How closely two occupation codes agree; codes sharing only the major group, or less,
-/// do not fit.
+/// How closely two occupation codes agree: equal codes are the same occupation; codes
+/// sharing only the major group (even two equal major groups), or less, do not fit.
 public enum OccupationFit: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
     case sameMidGroup = 1
     case sameSmallGroup = 2
@@ -56,7 +56,7 @@ public enum OccupationFit: Int, Sendable, Hashable, Comparable, CaseIterable, Cu
     public static func < (a: OccupationFit, b: OccupationFit) -> Bool { a.rawValue < b.rawValue }
 
     public init?(_ a: OccupationCode, _ b: OccupationCode) {
-        if a == b {
+        if a == b && a.depth >= 2 {
             self = .sameOccupation
             return
         }

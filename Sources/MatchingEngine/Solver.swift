@@ -61,6 +61,16 @@ public struct Solution: Sendable, Equatable {
     public let units: Int64
     /// Network simplex pivots (0 for stable): a measure of work, for benchmarks.
     public let pivots: Int
+
+    /// A solution from elsewhere (stored, edited) can be built and then checked by `Verifier`.
+    public init(mode: Mode, flow: [Int64], certificate: Certificate, totalScore: Int64, units: Int64, pivots: Int = 0) {
+        self.mode = mode
+        self.flow = flow
+        self.certificate = certificate
+        self.totalScore = totalScore
+        self.units = units
+        self.pivots = pivots
+    }
 }
 
 public enum Certificate: Sendable, Equatable {
@@ -78,6 +88,12 @@ public struct Potentials: Sendable, Equatable {
     public let offer: [Int64]
     /// `fair` mode only: the group (county) nodes.
     public let group: [Int64]
+
+    public init(need: [Int64], offer: [Int64], group: [Int64] = []) {
+        self.need = need
+        self.offer = offer
+        self.group = group
+    }
 }
 
 public enum Solver {
