@@ -43,7 +43,8 @@ struct FlowNetwork: Sendable {
     var arcCount: Int { source.count }
 }
 
-/// Optimal flow and node potentials: reduced cost `cost + potential[source] - potential[target]`
+/// Optimal flow and node potentials (up to a common constant): reduced cost
+/// `cost + potential[source] - potential[target]`
 /// is ≥ 0 on arcs at 0, ≤ 0 on saturated arcs and 0 in between.
 struct FlowOptimum: Sendable {
     var flow: [Int64]
@@ -96,7 +97,7 @@ enum NetworkSimplex {
         let pi: UnsafeMutableBufferPointer<Int64>
         /// +1 at lower bound, -1 at upper bound, 0 in the tree: `state * reducedCost < 0`
         /// means the arc can enter.
-        let state: UnsafeMutableBufferPointer<Int64>
+        let state: UnsafeMutableBufferPointer<Int8>
         let parent: UnsafeMutableBufferPointer<Int32>
         let pred: UnsafeMutableBufferPointer<Int32>
         /// +1 when the tree arc points from the node to its parent, -1 otherwise.
@@ -232,15 +233,16 @@ enum NetworkSimplex {
                 var e = nextArc
                 var scanned = 0
                 while scanned < m {
-                    let c = state[e] * (cost[e] &+ pi[Int(src[e])] &- pi[Int(tgt[e])])
+                    // Costs and potentials stay far below 2^62, so wrapping arithmetic is exact.
+                    let c = Int64(state[e]) &* (cost[e] &+ pi[Int(src[e])] &- pi[Int(tgt[e])])
                     if c < best {
                         best = c
                         inArc = e
                     }
-                    e += 1
+                    e &+= 1
                     if e == m { e = 0 }
-                    scanned += 1
-                    count -= 1
+                    scanned &+= 1
+                    count &-= 1
                     if count == 0 {
                         if inArc >= 0 { break }
                         count = blockSize
@@ -302,7 +304,7 @@ enum NetworkSimplex {
             precondition(delta != FlowNetwork.uncapacitated, "unbounded: a negative cycle without capacity")
 
             if delta > 0 {
-                let val = state[inArc] * delta
+                let val = Int64(state[inArc]) * delta
                 flow[inArc] += val
                 u = src[inArc]
                 while u != join {
@@ -449,12 +451,22 @@ enum NetworkSimplex {
             lastSucc[Int(uIn)] = newLast
 
             // 6. Potentials of S, so the entering arc gets reduced cost 0.
+            // Potentials matter only up to a constant (the caller reads them relative to the
+            // root), so the smaller side moves: S by +sigma, or everything else by -sigma.
             let sigma = pi[Int(vIn)] - predDir[Int(uIn)] * cost[Int(inArc)] - pi[Int(uIn)]
             if sigma != 0 {
-                var v = uIn
-                for _ in 0..<Int(sizeS) {
-                    pi[Int(v)] += sigma
-                    v = thread[Int(v)]
+                if Int(sizeS) <= n / 2 {
+                    var v = uIn
+                    for _ in 0..<Int(sizeS) {
+                        pi[Int(v)] &+= sigma
+                        v = thread[Int(v)]
+                    }
+                } else {
+                    var v = thread[Int(newLast)]
+                    for _ in 0..<(n - Int(sizeS)) {
+                        pi[Int(v)] &-= sigma
+                        v = thread[Int(v)]
+                    }
                 }
             }
         }
