@@ -8,7 +8,8 @@
 /// - `key=value` is an option (key: a letter or `_`, then letters, digits, `_`, `-`, `.`;
 ///   case-insensitive); any other word is positional;
 /// - `"…"` quotes a positional word or, right after `key=`, an option value; inside quotes
-///   `\"` `\\` `\n` `\t` `\r` are the only escapes; a closing quote ends the word;
+///   `\"` `\\` `\n` `\t` `\r` and `\xHH` (an ASCII character 01–7F by its hex code, so that
+///   every storable text has a written form) are the only escapes; a closing quote ends the word;
 /// - blank lines and lines whose first non-blank character is `#` are ignored.
 public enum CommandParser {
     public enum Parsed: Sendable, Equatable {
@@ -224,13 +225,38 @@ private struct Scanner {
                 case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
                 case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
                 case UInt8(ascii: "r"): value.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "x"): value.append(try hexEscape())
                 default:
-                    throw ProtocolError(.badSyntax, "unknown escape \\\(String(decoding: [escaped], as: UTF8.self)) at column \(index - 1); use \\\" \\\\ \\n \\t \\r")
+                    throw ProtocolError(
+                        .badSyntax,
+                        "unknown escape \\\(String(decoding: [escaped], as: UTF8.self)) at column \(index - 1); use \\\" \\\\ \\n \\t \\r \\xHH")
                 }
             default:
                 value.append(byte)
             }
         }
         throw ProtocolError(.badSyntax, "unterminated quote starting at column \(opening + 1)")
+    }
+
+    /// The two hex digits after `\x`. NUL is refused because no stored text can hold it, and bytes
+    /// over 7F because they would not be UTF-8 on their own; such characters are written as UTF-8.
+    private mutating func hexEscape() throws -> UInt8 {
+        let column = index - 1
+        guard index + 2 <= bytes.count, let high = Self.hexValue(bytes[index]), let low = Self.hexValue(bytes[index + 1]),
+            case let code = high << 4 | low, code > 0, code < 0x80
+        else {
+            throw ProtocolError(.badSyntax, "\\x at column \(column) needs two hex digits from 01 to 7F")
+        }
+        index += 2
+        return code
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

@@ -8,11 +8,13 @@
 /// framer to data mode: the following lines are delivered raw, with no comment skipping and no
 /// UTF-8 check, up to a line holding only `.`; a data line starting with `.` is sent dot-stuffed
 /// (`..x` for `.x`). The switch depends on those words alone, so the block is consumed even when
-/// the command is then refused and its rows can never run as commands.
+/// the command is then refused, or its line is too long, and its rows can never run as commands.
 public struct LineFramer: Sendable {
     public enum Frame: Sendable, Equatable {
         /// A request line; `announcesDataBlock` says the lines after it, up to `.dataEnd`, are its data.
         case line([UInt8], announcesDataBlock: Bool)
+        /// A request line over the limit, discarded; `length` excludes the line ending. When its
+        /// first words announce a data block, the block follows as for `.line`.
         case lineTooLong(length: Int)
         case dataLine([UInt8])
         case dataLineTooLong(length: Int)
@@ -24,7 +26,8 @@ public struct LineFramer: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var scanIndex = 0
-    private var discarding: Int? = nil
+    /// Set while the rest of an over-long line is thrown away.
+    private var discarding: (length: Int, announcesDataBlock: Bool)? = nil
     private var inDataBlock = false
 
     /// - Parameter dataBlockCommands: upper-cased `"VERB SUBVERB"` pairs that announce a data block.
@@ -50,58 +53,90 @@ public struct LineFramer: Sendable {
 
     /// The next complete frame, or nil until more bytes arrive.
     public mutating func next() -> Frame? {
-        while true {
-            if let newline = buffer[scanIndex...].firstIndex(of: UInt8(ascii: "\n")) {
-                if let skipped = discarding {
-                    let length = skipped + (newline - readIndex)
-                    discarding = nil
-                    consume(through: newline)
-                    return inDataBlock ? .dataLineTooLong(length: length) : .lineTooLong(length: length)
-                }
-                var end = newline
-                if end > readIndex && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if end - readIndex > maximumLineLength {
-                    let length = end - readIndex
-                    consume(through: newline)
-                    return inDataBlock ? .dataLineTooLong(length: length) : .lineTooLong(length: length)
-                }
-                let line = Array(buffer[readIndex..<end])
-                consume(through: newline)
-                return frame(for: line)
-            }
+        guard let newline = buffer[scanIndex...].firstIndex(of: UInt8(ascii: "\n")) else {
             scanIndex = buffer.count
-            let pending = buffer.count - readIndex
-            // One `\r` may still be followed by `\n`, so allow one byte of slack before discarding.
-            if pending > maximumLineLength + 1 {
-                discarding = (discarding ?? 0) + pending
-                buffer.removeAll(keepingCapacity: true)
-                readIndex = 0
-                scanIndex = 0
-            }
+            discardIfOverlong()
             return nil
         }
+        var end = newline
+        if end > readIndex && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let length = end - readIndex
+        if let skipped = discarding {
+            discarding = nil
+            consume(through: newline)
+            return tooLong(length: skipped.length + length, announcesDataBlock: skipped.announcesDataBlock)
+        }
+        if length > maximumLineLength {
+            let announces = overlongLineAnnouncesDataBlock()
+            consume(through: newline)
+            return tooLong(length: length, announcesDataBlock: announces)
+        }
+        let line = Array(buffer[readIndex..<end])
+        consume(through: newline)
+        return frame(for: line)
     }
 
     /// At end of input: the last line, if it had no newline, as a frame of its own.
     public mutating func finish() -> Frame? {
-        if let skipped = discarding {
-            discarding = nil
-            let length = skipped + bufferedByteCount
+        defer {
             buffer.removeAll()
             readIndex = 0
             scanIndex = 0
-            return inDataBlock ? .dataLineTooLong(length: length) : .lineTooLong(length: length)
+            discarding = nil
+        }
+        var end = buffer.count
+        if end > readIndex && buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let length = end - readIndex
+        if let skipped = discarding {
+            return tooLong(length: skipped.length + length, announcesDataBlock: skipped.announcesDataBlock)
         }
         guard bufferedByteCount > 0 else { return nil }
-        var line = Array(buffer[readIndex...])
-        buffer.removeAll()
-        readIndex = 0
-        scanIndex = 0
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        if line.count > maximumLineLength {
-            return inDataBlock ? .dataLineTooLong(length: line.count) : .lineTooLong(length: line.count)
+        if length > maximumLineLength {
+            return tooLong(length: length, announcesDataBlock: overlongLineAnnouncesDataBlock())
         }
-        return frame(for: line)
+        return frame(for: Array(buffer[readIndex..<end]))
+    }
+
+    /// Keeps the buffer bounded while a line without a newline grows past the limit.
+    private mutating func discardIfOverlong() {
+        // One `\r` may still be followed by `\n`, so allow one byte of slack before discarding.
+        guard bufferedByteCount > maximumLineLength + 1 else { return }
+        if discarding == nil {
+            discarding = (0, overlongLineAnnouncesDataBlock())
+        }
+        // A last `\r` may turn out to be the line ending, which no reported length includes.
+        let keepsCarriageReturn = buffer.last == UInt8(ascii: "\r")
+        discarding!.length += bufferedByteCount - (keepsCarriageReturn ? 1 : 0)
+        buffer.removeAll(keepingCapacity: true)
+        if keepsCarriageReturn { buffer.append(UInt8(ascii: "\r")) }
+        readIndex = 0
+        scanIndex = buffer.count
+    }
+
+    /// Whether the over-long line starting at `readIndex` announces a data block. Its block must
+    /// still be consumed, or the rows would run as commands. Only the first `maximumLineLength + 1`
+    /// bytes count, and a word cut at that point is not read: those bytes are always there,
+    /// however the line arrived, so every chunking gives the same answer.
+    private func overlongLineAnnouncesDataBlock() -> Bool {
+        guard !inDataBlock, !dataBlockCommands.isEmpty else { return false }
+        let head = buffer[readIndex..<(readIndex + maximumLineLength + 1)]
+        guard let lastBlank = head.lastIndex(where: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
+            return false
+        }
+        return announcesDataBlock(head[..<lastBlank])
+    }
+
+    private func announcesDataBlock(_ line: some Collection<UInt8>) -> Bool {
+        guard !dataBlockCommands.isEmpty, let (verb, subverb) = CommandParser.leadingWords(line), let subverb else {
+            return false
+        }
+        return dataBlockCommands.contains("\(verb) \(subverb)")
+    }
+
+    private mutating func tooLong(length: Int, announcesDataBlock: Bool) -> Frame {
+        if inDataBlock { return .dataLineTooLong(length: length) }
+        if announcesDataBlock { inDataBlock = true }
+        return .lineTooLong(length: length)
     }
 
     private mutating func consume(through newline: Int) {
@@ -118,11 +153,7 @@ public struct LineFramer: Sendable {
             if line.first == UInt8(ascii: ".") { return .dataLine(Array(line.dropFirst())) }
             return .dataLine(line)
         }
-        if !dataBlockCommands.isEmpty, let (verb, subverb) = CommandParser.leadingWords(line), let subverb,
-            dataBlockCommands.contains("\(verb) \(subverb)")
-        {
-            inDataBlock = true
-        }
+        if announcesDataBlock(line) { inDataBlock = true }
         return .line(line, announcesDataBlock: inDataBlock)
     }
 }
