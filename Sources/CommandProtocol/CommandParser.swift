@@ -27,7 +27,7 @@ public enum CommandParser {
         if scanner.atEnd || scanner.peek == UInt8(ascii: "#") {
             return .success(.ignored)
         }
-        do {
+        do throws(ProtocolError) {
             guard let verbWord = try scanner.nextWord() else { return .success(.ignored) }
             guard case .bare(let verb) = verbWord, isVerb(verb) else {
                 return .failure(ProtocolError(.badSyntax, "a line must start with a command word; HELP lists them"))
@@ -48,10 +48,8 @@ public enum CommandParser {
                 }
             }
             return .success(.request(request))
-        } catch let error as ProtocolError {
-            return .failure(error)
         } catch {
-            return .failure(ProtocolError(.badSyntax, "unreadable line"))
+            return .failure(error)
         }
     }
 
@@ -78,15 +76,17 @@ public enum CommandParser {
     }
 
     /// A first line like `GET / HTTP/1.1` or `Host: …` means a browser or an SSRF is talking to us.
+    /// Compared as ASCII bytes: `String` would merge a following combining mark into the last
+    /// character and miss the match.
     public static func looksLikeHTTP(_ line: some Collection<UInt8>) -> Bool {
-        let text = String(decoding: line.prefix(256), as: UTF8.self)
-        let upper = asciiUppercased(text)
-        if upper.hasPrefix("HOST:") { return true }
+        let upper = line.prefix(256).map { isLetter($0) ? $0 & ~0x20 : $0 }
+        if upper.starts(with: "HOST:".utf8) { return true }
+        guard let space = upper.firstIndex(of: UInt8(ascii: " ")) else { return false }
         let methods = ["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE", "PRI"]
-        guard let space = upper.firstIndex(of: " ") else { return false }
-        guard methods.contains(String(upper[..<space])) else { return false }
-        let rest = upper[upper.index(after: space)...]
-        return rest.hasPrefix("/") || rest.hasPrefix("HTTP") || rest.hasPrefix("*") || upper.contains(" HTTP/")
+        guard methods.contains(where: { upper[..<space].elementsEqual($0.utf8) }) else { return false }
+        let rest = upper[(space + 1)...]
+        return rest.starts(with: "/".utf8) || rest.starts(with: "HTTP".utf8) || rest.starts(with: "*".utf8)
+            || rest.indices.contains { rest[$0...].starts(with: " HTTP/".utf8) }
     }
 
     static func encodingProblem(_ bytes: [UInt8]) -> ProtocolError? {
@@ -151,7 +151,7 @@ public func asciiLowercased(_ text: some StringProtocol) -> String {
 }
 
 extension Request {
-    fileprivate mutating func addOption(_ key: String, _ value: String) throws {
+    fileprivate mutating func addOption(_ key: String, _ value: String) throws(ProtocolError) {
         if options.contains(where: { $0.key == key }) {
             throw ProtocolError(.badSyntax, "option '\(key)' given twice")
         }
@@ -178,7 +178,7 @@ private struct Scanner {
         while !atEnd, peek == UInt8(ascii: " ") || peek == UInt8(ascii: "\t") { index += 1 }
     }
 
-    mutating func nextWord() throws -> Word? {
+    mutating func nextWord() throws(ProtocolError) -> Word? {
         skipBlanks()
         guard !atEnd else { return nil }
         if peek == UInt8(ascii: "\"") {
@@ -202,7 +202,7 @@ private struct Scanner {
     }
 
     /// Reads `"…"` starting at the opening quote; the closing quote must end the word.
-    private mutating func quoted() throws -> String {
+    private mutating func quoted() throws(ProtocolError) -> String {
         let opening = index
         index += 1
         var value: [UInt8] = []
@@ -240,7 +240,7 @@ private struct Scanner {
 
     /// The two hex digits after `\x`. NUL is refused because no stored text can hold it, and bytes
     /// over 7F because they would not be UTF-8 on their own; such characters are written as UTF-8.
-    private mutating func hexEscape() throws -> UInt8 {
+    private mutating func hexEscape() throws(ProtocolError) -> UInt8 {
         let column = index - 1
         guard index + 2 <= bytes.count, let high = Self.hexValue(bytes[index]), let low = Self.hexValue(bytes[index + 1]),
             case let code = high << 4 | low, code > 0, code < 0x80

@@ -29,7 +29,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     /// One line for the README's table and for `HELP`.
     public var meaning: String {
         switch self {
-        case .badSyntax: "the line could not be split into words: unbalanced or misplaced quote, bad escape, repeated option"
+        case .badSyntax: "the line could not be read as a command: no command word first, an unbalanced or misplaced quote, a bad escape, a repeated option"
         case .badEncoding: "the line is not valid UTF-8 or holds a NUL, a bare carriage return or another control character"
         case .lineTooLong: "the line was longer than the limit announced by CAPA; it was discarded up to its newline"
         case .unknownCommand: "no such command or subcommand; HELP lists them"

@@ -32,7 +32,8 @@ public struct LineFramer: Sendable {
 
     /// - Parameter dataBlockCommands: upper-cased `"VERB SUBVERB"` pairs that announce a data block.
     public init(maximumLineLength: Int = 65_536, dataBlockCommands: Set<String> = []) {
-        precondition(maximumLineLength > 0)
+        // Below Int.max, so the one byte of slack for a `\r` cannot overflow.
+        precondition(maximumLineLength > 0 && maximumLineLength < Int.max)
         self.maximumLineLength = maximumLineLength
         self.dataBlockCommands = dataBlockCommands
     }

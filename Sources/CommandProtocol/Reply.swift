@@ -22,7 +22,8 @@ public enum Reply: Sendable, Equatable {
             out += "\n"
             for line in lines {
                 let safe = Self.singleLine(line)
-                if safe.hasPrefix(".") { out += "." }
+                // Bytes, not `hasPrefix`: "." plus a combining mark is one Character but still starts with a dot.
+                if safe.utf8.first == UInt8(ascii: ".") { out += "." }
                 out += safe
                 out += "\n"
             }
@@ -66,7 +67,7 @@ public enum Field {
                 $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "=")
                     || $0 < 0x20 || $0 == 0x7F
             }
-            || value.hasPrefix("#")
+            || value.utf8.first == UInt8(ascii: "#")
         guard needsQuotes else { return value }
         var out = "\""
         for scalar in value.unicodeScalars {

@@ -139,6 +139,7 @@ struct CommandParserTests {
             "GET / HTTP/1.1", "get /", "POST /api HTTP/1.0", "HEAD /x", "PUT /", "DELETE /x", "PATCH /x",
             "OPTIONS * HTTP/1.1", "CONNECT example.com:443 HTTP/1.1", "TRACE / HTTP/1.1", "PRI * HTTP/2.0",
             "Host: example.com", "host:x", "GET http://example.com/ HTTP/1.1",
+            "Host:\u{301}x", "GET /\u{301}", "GET *\u{301}", "get HTTP\u{301}",
         ])
     func http(line: String) {
         #expect(CommandParser.looksLikeHTTP(bytes(line)))

@@ -158,7 +158,12 @@ struct LineFramerTests {
         #expect(framer.bufferedByteCount == 0)
     }
 
-    @Test("state: isInDataBlock and bufferedByteCount")
+    @Test("a limit near Int.max frames normally")
+    func hugeLimit() {
+        #expect(frames(of: bytes("PING\r\nX"), limit: Int.max - 1, chunkSizes: [1]) == [line("PING"), line("X")])
+    }
+
+        @Test("state: isInDataBlock and bufferedByteCount")
     func state() {
         var framer = LineFramer(maximumLineLength: 8, dataBlockCommands: ["X Y"])
         framer.append(bytes("X Y\nro"))

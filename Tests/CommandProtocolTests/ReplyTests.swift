@@ -1,3 +1,4 @@
+import Foundation
 import CommandProtocol
 import Testing
 
@@ -18,6 +19,8 @@ struct ReplyTests {
             (.records(header: "needs", []), "OK 0 needs\n.\n"),
             (.records(header: "", ["a"]), "OK 1\na\n.\n"),
             (.records(header: "h", [".", "..", ".x", "x.", "", " ."]), "OK 6 h\n..\n...\n..x\nx.\n\n .\n.\n"),
+            // a dot followed by a combining mark is one Character, but the line still starts with a dot
+            (.records(header: "h", [".\u{301}x", ".\u{742}"]), "OK 2 h\n..\u{301}x\n..\u{742}\n.\n"),
             (.records(header: "multi\nline", ["a\nb", "\n.", "c\r", "\u{1B}"]), "OK 4 multi\\nline\na\\nb\n\\n.\nc\\r\n\\x1B\n.\n"),
         ])
     func rendering(reply: Reply, wire: String) {
@@ -30,7 +33,7 @@ struct ReplyTests {
             ("abc", "abc"), ("", "\"\""), ("a b", "\"a b\""), ("a\"b", #""a\"b""#), ("a\\b", #""a\\b""#),
             ("a\nb", #""a\nb""#), ("a\tb", #""a\tb""#), ("a\rb", #""a\rb""#), ("a=b", "\"a=b\""), ("#x", "\"#x\""),
             ("x#", "x#"), ("两个", "两个"), ("两个 words", "\"两个 words\""), ("\u{1B}[m", #""\x1B[m""#),
-            ("\u{7F}", #""\x7F""#), ("\u{0}", #""\x00""#), (".", "."), ("-1.5", "-1.5"),
+            ("\u{7F}", #""\x7F""#), ("#\u{301}", "\"#\u{301}\""), ("\u{0}", #""\x00""#), (".", "."), ("-1.5", "-1.5"),
         ])
     func quoted(value: String, written: String) {
         #expect(Field.quoted(value) == written)
@@ -73,13 +76,20 @@ struct ReplyTests {
         for _ in 0..<50 {
             let text = Self.randomString(&random)
             let records = (0..<Int.random(in: 0...6, using: &random)).map { _ in
-                Bool.random(using: &random) ? Self.randomString(&random) : ["", ".", "..", ".\n."].randomElement(using: &random)!
+                Bool.random(using: &random) ? Self.randomString(&random) : ["", ".", "..", ".\n.", ".\u{301}", "#\u{301}"].randomElement(using: &random)!
             }
             for (reply, count) in [(Reply.ok(text), 1), (.error(.notFound, text), 1), (.records(header: text, records), records.count + 2)] {
                 let lines = reply.rendered().utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                 #expect(lines.count == count + 1 && lines.last?.isEmpty == true)
                 #expect(!reply.rendered().utf8.contains(UInt8(ascii: "\r")))
-                if case .records = reply { #expect(lines.dropFirst().dropLast(2).allSatisfy { Array($0) != [UInt8(ascii: ".")] }) }
+                guard case .records = reply else { continue }
+                for (line, original) in zip(lines.dropFirst().dropLast(2), records) {
+                    #expect(Array(line) != [UInt8(ascii: ".")])
+                    let unstuffed = line.first == UInt8(ascii: ".") ? line.dropFirst() : line[...]
+                    if !original.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                        #expect(Array(unstuffed) == Array(original.utf8), "\(original.debugDescription)")
+                    }
+                }
             }
         }
     }
@@ -104,5 +114,22 @@ struct ErrorCodeTests {
     @Test("ProtocolError becomes one ERR line")
     func protocolErrorReply() {
         #expect(ProtocolError(.badArg, "qty: not a number").reply.rendered() == "ERR BAD_ARG qty: not a number\n")
+    }
+}
+
+@Suite("docs/protocol.md")
+struct ProtocolDocumentTests {
+    /// The README's error table is merged from this file, so it must say what the code says.
+    @Test("the error-code table matches ErrorCode")
+    func errorTable() throws {
+        let source = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        let document = source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/protocol.md")
+        let text = try String(contentsOf: document, encoding: .utf8)
+        let rows = ["| Code | Retry? | Meaning |", "| --- | --- | --- |"]
+            + ErrorCode.allCases.map { "| `\($0.rawValue)` | \($0.isRetryable ? "yes" : "no") | \($0.meaning) |" }
+        let section = text.components(separatedBy: "## Error codes").last ?? ""
+        let documented = section.split(separator: "\n").filter { $0.hasPrefix("|") }.map(String.init)
+        #expect(documented == rows)
     }
 }

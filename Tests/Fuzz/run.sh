@@ -11,5 +11,7 @@ mkdir -p .build-fuzz/corpus
 swiftc -O -sanitize=fuzzer,address -parse-as-library \
     Sources/CommandProtocol/*.swift Tests/Fuzz/FuzzCommandParser.swift \
     -o .build-fuzz/fuzz-parser
+# The Swift runtime's backtracer would hang on a crash under libFuzzer; libFuzzer reports it instead.
+export SWIFT_BACKTRACE=enable=no
 exec .build-fuzz/fuzz-parser -max_total_time="$seconds" -max_len=512 \
     -artifact_prefix=.build-fuzz/ "$@" .build-fuzz/corpus Tests/Fuzz/corpus
