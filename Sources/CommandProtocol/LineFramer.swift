@@ -102,12 +102,11 @@ public struct LineFramer: Sendable {
     private mutating func discardIfOverlong() {
         // One `\r` may still be followed by `\n`, so allow one byte of slack before discarding.
         guard bufferedByteCount > maximumLineLength + 1 else { return }
-        if discarding == nil {
-            discarding = (0, overlongLineAnnouncesDataBlock())
-        }
+        var skipped = discarding ?? (0, overlongLineAnnouncesDataBlock())
         // A last `\r` may turn out to be the line ending, which no reported length includes.
         let keepsCarriageReturn = buffer.last == UInt8(ascii: "\r")
-        discarding!.length += bufferedByteCount - (keepsCarriageReturn ? 1 : 0)
+        skipped.length += bufferedByteCount - (keepsCarriageReturn ? 1 : 0)
+        discarding = skipped
         buffer.removeAll(keepingCapacity: true)
         if keepsCarriageReturn { buffer.append(UInt8(ascii: "\r")) }
         readIndex = 0
