@@ -2,9 +2,10 @@
 -- Quantities are people, seats or posts: integers, never fractions.
 
 CREATE TABLE province (
-    code        text PRIMARY KEY,                       -- GB/T 2260 2-digit prefix, e.g. '52' 贵州省
+    code        text PRIMARY KEY CHECK (code ~ '^[0-9]{2}$'),  -- GB/T 2260 prefix, e.g. '52' 贵州省
     name        text NOT NULL UNIQUE,
-    side        text NOT NULL CHECK (side IN ('east', 'west'))
+    -- west: the 12 western provinces of the programme; east: those paired with them; other: the rest
+    side        text NOT NULL CHECK (side IN ('east', 'west', 'other'))
 );
 
 CREATE TABLE county (

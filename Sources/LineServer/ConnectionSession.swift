@@ -52,12 +52,16 @@ struct ConnectionSession {
                 // Only reachable if a block outlived its command, which skipDataBlock prevents.
                 continue
             case .idle:
-                let idleFor = ContinuousClock.now - lastActivity
-                if idleFor >= .seconds(handler.settings.idleTimeoutSeconds) {
+                // No input for the timeout; but a long command may have just finished, and its
+                // client deserves the full time from its reply. (The 10 % slack absorbs the gap
+                // between reading a line and finishing its reply.)
+                let timeout = Duration.seconds(handler.settings.idleTimeoutSeconds)
+                if ContinuousClock.now - lastActivity >= timeout * 0.9 {
                     try await send(.error(.idleTimeout, "no request for \(handler.settings.idleTimeoutSeconds) s; closing"))
                     try await closeAfterReply()
                     return
                 }
+                continue
             }
             lastActivity = .now
         }

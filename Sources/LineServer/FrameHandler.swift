@@ -8,47 +8,80 @@ enum ConnectionEvent: Sendable {
     case idle
 }
 
-/// Feeds socket bytes to the pure `LineFramer`, which owns every framing rule.
-struct FrameDecoder: ByteToMessageDecoder {
+/// Feeds socket bytes to the pure `LineFramer`, which owns every framing rule, and passes on
+/// every frame a read completes. (A `ByteToMessageDecoder` would stop calling back once the
+/// buffer is drained into the framer, stranding the frames still inside it.) It also reports
+/// input that has been idle for `idleTimeout`.
+final class FrameHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = ConnectionEvent
 
-    var framer: LineFramer
+    private var framer: LineFramer
+    private let idleTimeout: TimeAmount
+    private var lastRead = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if buffer.readableBytes > 0 {
-            framer.append(buffer.readableBytesView)
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-        }
-        guard let frame = framer.next() else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(.frame(frame)))
-        return .continue
+    init(framer: LineFramer, idleTimeout: TimeAmount) {
+        self.framer = framer
+        self.idleTimeout = idleTimeout
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        if buffer.readableBytes > 0 {
-            framer.append(buffer.readableBytesView)
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-        }
+    func handlerAdded(context: ChannelHandlerContext) {
+        scheduleIdleCheck(context: context, at: .now() + idleTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastRead = .now()
+        let buffer = unwrapInboundIn(data)
+        framer.append(buffer.readableBytesView)
         while let frame = framer.next() {
             context.fireChannelRead(wrapInboundOut(.frame(frame)))
         }
-        if let last = framer.finish() {
-            context.fireChannelRead(wrapInboundOut(.frame(last)))
-        }
-        return .needMoreData
     }
-}
 
-/// Turns the idle-state handler's user event into an inbound message the async loop can see.
-final class IdleEventForwarder: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ConnectionEvent
-    typealias InboundOut = ConnectionEvent
+    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let due = lastRead + idleTimeout
+            if NIODeadline.now() >= due {
+                // Outside a socket read, so end the "read" too: NIOAsyncChannel delivers what it
+                // was given only on read-complete.
+                context.fireChannelRead(wrapInboundOut(.idle))
+                context.fireChannelReadComplete()
+                scheduleIdleCheck(context: context, at: .now() + idleTimeout)
+            } else {
+                scheduleIdleCheck(context: context, at: due)
+            }
+        }
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.fireChannelRead(wrapInboundOut(.idle))
-        } else {
+        switch event {
+        case ChannelEvent.inputClosed:
+            // A last line without a newline still counts (`printf 'PING' | nc -N`).
+            flushLastLine(context: context)
+            context.fireUserInboundEventTriggered(event)
+        default:
             context.fireUserInboundEventTriggered(event)
         }
     }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleCheck?.cancel()
+        flushLastLine(context: context)
+        context.fireChannelInactive()
+    }
+
+    private func flushLastLine(context: ChannelHandlerContext) {
+        if let last = framer.finish() {
+            context.fireChannelRead(wrapInboundOut(.frame(last)))
+            context.fireChannelReadComplete()
+        }
+    }
 }
+
+@available(*, unavailable)
+extension FrameHandler: Sendable {}

@@ -47,13 +47,9 @@ public final class LineServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        IdleStateHandler(readTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(
-                            FrameDecoder(
-                                framer: LineFramer(
-                                    maximumLineLength: settings.maximumLineLength, dataBlockCommands: dataBlockCommands))))
-                    try channel.pipeline.syncOperations.addHandler(IdleEventForwarder())
+                        FrameHandler(
+                            framer: LineFramer(maximumLineLength: settings.maximumLineLength, dataBlockCommands: dataBlockCommands),
+                            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
                     return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)

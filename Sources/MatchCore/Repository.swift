@@ -1,12 +1,38 @@
 /// What the command logic needs from the system of record. `PostgresStore` implements it over
 /// libpq; the command logic never sees SQL.
-public protocol Repository: Sendable {
+public protocol Repository: TokenRepository, RegistryRepository {}
+
+public protocol TokenRepository: Sendable {
     /// The principal for a presented secret, or nil when it is unknown, revoked or expired.
     func authenticate(secret: String) async throws -> Principal?
     /// The principal behind a token id as it stands now: nil once revoked or expired.
     func principal(tokenID: Int64) async throws -> Principal?
     /// Stores the hash of `secret` and returns the new token's principal.
     func createToken(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?) async throws -> Principal
+}
+
+/// Provinces, counties, pairings, organisations and occupations. Every write records its
+/// `AuditEntry` in the same transaction.
+public protocol RegistryRepository: Sendable {
+    func provinces() async throws -> [Province]
+
+    func county(code: String) async throws -> County?
+    func counties(province: String?, isKey: Bool?, page: Page) async throws -> [County]
+    func addCounty(_ county: County, audit: AuditEntry) async throws
+    func updateCounty(code: String, name: String?, prefecture: String?, isKey: Bool?, audit: AuditEntry) async throws -> County
+
+    func pairing(id: Int64) async throws -> Pairing?
+    func pairings(east: String?, west: String?, period: PairingPeriod?, page: Page) async throws -> [Pairing]
+    func addPairing(_ pairing: Pairing, audit: AuditEntry) async throws -> Pairing
+
+    func organisation(id: Int64) async throws -> Organisation?
+    func organisations(province: String?, kind: OrganisationKind?, page: Page) async throws -> [Organisation]
+    func addOrganisation(_ organisation: Organisation, audit: AuditEntry) async throws -> Organisation
+    func updateOrganisation(id: Int64, name: String?, city: String?, audit: AuditEntry) async throws -> Organisation
+
+    func occupation(code: String) async throws -> Occupation?
+    func occupations(parent: String?, level: OccupationLevel?, page: Page) async throws -> [Occupation]
+    func addOccupation(_ occupation: Occupation, audit: AuditEntry) async throws
 }
 
 /// Failures a repository reports in terms the protocol can answer.

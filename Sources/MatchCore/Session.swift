@@ -1,6 +1,8 @@
 /// Per-connection state, owned by the connection's task and passed to every command.
 public struct Session: Sendable {
     public var principal: Principal?
+    /// Set by `FORMAT`: how record lines are written.
+    public var format: OutputFormat = .text
     public var linesSeen = 0
     public var failedAuthAttempts = 0
     /// Set by a command (QUIT, a refused HTTP request, too many failed AUTHs) to end the connection

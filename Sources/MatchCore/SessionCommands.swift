@@ -2,7 +2,7 @@ import CommandProtocol
 
 /// The commands that work before AUTH: connection checks, discovery and authentication.
 enum SessionCommands {
-    static let all: [CommandSpec] = [ping, help, capa, auth, whoami, quit]
+    static let all: [CommandSpec] = [ping, help, capa, auth, whoami, format, quit]
 
     static let ping = CommandSpec(
         "PING", usage: "PING", summary: "check that the server answers; replies OK PONG", requiresAuth: false
@@ -101,6 +101,19 @@ enum SessionCommands {
         }
         session.principal = current
         return .ok(describe(current))
+    }
+
+    static let format = CommandSpec(
+        "FORMAT", usage: "FORMAT text|json",
+        summary: "write record lines as key=value words (text, the default) or as JSON objects (json)",
+        requiresAuth: false
+    ) { request, session, context in
+        try context.validate(request, words: 1...1)
+        guard let format = OutputFormat(rawValue: asciiLowercased(request.words[0])) else {
+            throw ProtocolError(.badArg, "FORMAT takes text or json, not '\(request.words[0])'")
+        }
+        session.format = format
+        return .ok("format=\(format.rawValue)")
     }
 
     static let quit = CommandSpec(

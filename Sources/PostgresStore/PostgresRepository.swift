@@ -56,15 +56,16 @@ public struct PostgresRepository: Repository {
         return Principal(tokenID: try row.int64(0), role: role, scope: try row.string(2), label: try row.string(3))
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await Self.translatingErrors { try await pool.withConnection(body) }
     }
 
-    private func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await Self.translatingErrors { try await pool.withTransaction(body) }
     }
 
-    /// Database failures become the protocol's terms: an outage is `unavailable` (retryable).
+    /// Database failures become the protocol's terms: an outage is `unavailable` (retryable), a
+    /// constraint the request broke is a conflict or a bad argument.
     static func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
@@ -72,6 +73,20 @@ public struct PostgresRepository: Repository {
             throw RepositoryError.unavailable(error.message)
         } catch is PoolClosedError {
             throw RepositoryError.unavailable("the server is shutting down")
+        } catch let error as PGError where error.sqlState == "23505" {
+            throw RepositoryError.conflict("already exists: \(error.message)")
+        } catch let error as PGError where error.sqlState == "23503" || error.sqlState == "23514" {
+            throw RepositoryError.invalid(field: "value", message: error.message)
         }
+    }
+
+    /// Records who changed what; called inside the write's own transaction.
+    static func insertAudit(_ entry: AuditEntry, on connection: PGConnection) throws {
+        try connection.query(
+            """
+            INSERT INTO audit_log (token_id, role, scope, command, target, changes)
+            VALUES (\(entry.actor.tokenID), \(entry.actor.role.rawValue), \(entry.actor.scope), \(entry.command),
+                    \(entry.target), \(entry.changesJSON)::jsonb)
+            """)
     }
 }

@@ -51,8 +51,8 @@ struct StoreTests {
             } throws: { ($0 as? PGError)?.sqlState == "42601" }
             await #expect {
                 try await database.pool.withConnection { connection in
-                    try connection.query("INSERT INTO province (code, name, side) VALUES ('52', 'A', 'west')")
-                    try connection.query("INSERT INTO province (code, name, side) VALUES ('52', 'B', 'west')")
+                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'A', '32')")
+                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'A', '32')")
                 }
             } throws: { ($0 as? PGError)?.sqlState == "23505" }
         }
@@ -62,12 +62,12 @@ struct StoreTests {
         try await TestDatabase.with { database in
             await #expect(throws: PGError.self) {
                 try await database.pool.withTransaction { connection in
-                    try connection.query("INSERT INTO province (code, name, side) VALUES ('11', 'Beijing', 'east')")
-                    try connection.query("INSERT INTO province (code, name, side) VALUES ('11', 'again', 'east')")
+                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'B', '32')")
+                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'B', '32')")
                 }
             }
             let count = try await database.pool.withConnection {
-                try $0.query("SELECT count(*) FROM province").first!.int(0)
+                try $0.query("SELECT count(*) FROM organisation").first!.int(0)
             }
             #expect(count == 0)
         }
@@ -97,11 +97,11 @@ struct StoreTests {
         try await TestDatabase.with { database in
             let stored = try await database.pool.withConnection { connection in
                 try connection.copyIn(
-                    "COPY province (code, name, side) FROM STDIN",
-                    rows: (10..<60).map { "\($0)\tprovince \($0)\t\($0 % 2 == 0 ? "east" : "west")\n" })
+                    "COPY organisation (kind, name, province) FROM STDIN",
+                    rows: (0..<50).map { "enterprise\t企业 \($0)\t44\n" })
             }
             #expect(stored == 50)
-            let count = try await database.pool.withConnection { try $0.query("SELECT count(*) FROM province").first!.int(0) }
+            let count = try await database.pool.withConnection { try $0.query("SELECT count(*) FROM organisation").first!.int(0) }
             #expect(count == 50)
         }
     }

@@ -14,6 +14,10 @@ public final class LineClient {
         self.inbound = channel.inbound.makeAsyncIterator()
     }
 
+    deinit {
+        channel.outbound.finish()
+    }
+
     public static func connect(port: Int, host: String = "127.0.0.1") async throws -> LineClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)

@@ -53,6 +53,10 @@ public struct TestDatabase: Sendable {
 
     /// An admin token stored in this database, returned as its secret.
     public func adminToken() async throws -> String {
+        try await Self.adminToken(pool: pool)
+    }
+
+    public static func adminToken(pool: ConnectionPool) async throws -> String {
         let secret = TokenSecret.generate()
         _ = try await PostgresRepository(pool: pool).createToken(
             secret: secret, role: .admin, scope: "", label: "test", expiresInDays: nil)

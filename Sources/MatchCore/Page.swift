@@ -1,0 +1,39 @@
+import CommandProtocol
+
+/// `limit=` and `after=` of a list command: at most `limit` records whose key sorts after
+/// `after`, so a long list is read page by page and no reply is held whole in memory.
+public struct Page: Sendable, Equatable {
+    public var limit: Int
+    public var after: String?
+
+    public init(limit: Int, after: String? = nil) {
+        self.limit = limit
+        self.after = after
+    }
+
+    static func from(_ request: Request, settings: ServerSettings) throws(ProtocolError) -> Page {
+        var limit = settings.defaultPageSize
+        if let text = request.option("limit") {
+            guard let value = Int(text), (1...settings.maximumPageSize).contains(value) else {
+                throw ProtocolError(.badArg, "limit must be a whole number from 1 to \(settings.maximumPageSize)")
+            }
+            limit = value
+        }
+        let after = request.option("after")
+        if let after, after.isEmpty { throw ProtocolError(.badArg, "after must not be empty") }
+        return Page(limit: limit, after: after)
+    }
+}
+
+extension Reply {
+    /// A page of records; the header says `next=<cursor>` when a full page suggests more remain.
+    static func page(_ noun: String, _ records: [Record], page: Page, cursor: (Record) -> String?, format: OutputFormat)
+        -> Reply
+    {
+        var header = noun
+        if records.count == page.limit, let last = records.last, let next = cursor(last) {
+            header += " next=\(Field.quoted(next))"
+        }
+        return .records(header: header, records.map { $0.rendered(as: format) })
+    }
+}

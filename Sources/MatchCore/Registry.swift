@@ -1,0 +1,140 @@
+/// The registry administrators keep: where needs come from and offers go to.
+public enum Side: String, Sendable, CaseIterable { case east, west, other }
+
+public struct Province: Sendable, Equatable {
+    public var code: String
+    public var name: String
+    public var side: Side
+
+    public init(code: String, name: String, side: Side) {
+        self.code = code
+        self.name = name
+        self.side = side
+    }
+}
+
+public struct County: Sendable, Equatable {
+    /// 6-digit administrative division code; its first two digits name the province.
+    public var code: String
+    public var name: String
+    public var province: String
+    public var prefecture: String
+    /// 国家乡村振兴重点帮扶县
+    public var isKey: Bool
+
+    public init(code: String, name: String, province: String, prefecture: String, isKey: Bool) {
+        self.code = code
+        self.name = name
+        self.province = province
+        self.prefecture = prefecture
+        self.isKey = isKey
+    }
+}
+
+public enum PairingLevel: String, Sendable, CaseIterable { case province, city, county }
+public enum PairingPeriod: String, Sendable, CaseIterable { case current, earlier }
+
+public struct Pairing: Sendable, Equatable {
+    public var id: Int64
+    public var eastProvince: String
+    /// '' when the whole province is paired.
+    public var eastCity: String
+    public var westProvince: String
+    /// Prefecture or county name; '' for the whole province.
+    public var westArea: String
+    public var westCounty: String?
+    public var level: PairingLevel
+    public var period: PairingPeriod
+
+    public init(
+        id: Int64 = 0, eastProvince: String, eastCity: String = "", westProvince: String, westArea: String = "",
+        westCounty: String? = nil, level: PairingLevel, period: PairingPeriod
+    ) {
+        self.id = id
+        self.eastProvince = eastProvince
+        self.eastCity = eastCity
+        self.westProvince = westProvince
+        self.westArea = westArea
+        self.westCounty = westCounty
+        self.level = level
+        self.period = period
+    }
+}
+
+public enum OrganisationKind: String, Sendable, CaseIterable {
+    case school, enterprise
+    case talentDispatch = "talent_dispatch"
+}
+
+public struct Organisation: Sendable, Equatable {
+    public var id: Int64
+    public var kind: OrganisationKind
+    public var name: String
+    public var province: String
+    public var city: String
+
+    public init(id: Int64 = 0, kind: OrganisationKind, name: String, province: String, city: String = "") {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.province = province
+        self.city = city
+    }
+}
+
+public enum OccupationLevel: String, Sendable, CaseIterable { case major, mid, small, occupation }
+
+public struct Occupation: Sendable, Equatable {
+    /// `2`, `2-05`, `2-05-01`, `2-05-01-01`: the code's depth is its level.
+    public var code: String
+    public var name: String
+    public var level: OccupationLevel
+    public var parent: String?
+
+    public init(code: String, name: String, level: OccupationLevel, parent: String?) {
+        self.code = code
+        self.name = name
+        self.level = level
+        self.parent = parent
+    }
+
+    /// The level a code's shape implies, or nil when it is not a classification code.
+    public static func level(of code: String) -> OccupationLevel? {
+        let parts = code.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, first.count == 1, first.allSatisfy(\.isNumber) else { return nil }
+        guard parts.dropFirst().allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }) else { return nil }
+        switch parts.count {
+        case 1: return .major
+        case 2: return .mid
+        case 3: return .small
+        case 4: return .occupation
+        default: return nil
+        }
+    }
+
+    /// The code one level up (`2-05-01` → `2-05`), nil for a major group.
+    public static func parent(of code: String) -> String? {
+        guard let dash = code.lastIndex(of: "-") else { return nil }
+        return String(code[..<dash])
+    }
+}
+
+/// Who did what, written by the store in the same transaction as the change it records.
+public struct AuditEntry: Sendable {
+    public var actor: Principal
+    public var command: String
+    public var target: String
+    public var changes: [(String, String)]
+
+    public init(actor: Principal, command: String, target: String, changes: [(String, String)]) {
+        self.actor = actor
+        self.command = command
+        self.target = target
+        self.changes = changes
+    }
+
+    /// The changed fields as a JSON object, for the `audit_log.changes` column.
+    public var changesJSON: String {
+        "{" + changes.map { "\(JSON.string($0.0)):\(JSON.string($0.1))" }.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,207 @@
+import CommandProtocol
+import MatchCore
+import PostgresStore
+import Testing
+import TestSupport
+
+@Suite("Live server over TCP on a real PostgreSQL")
+struct LiveServerTests {
+    @Test func greetsThenAnswersInOrder() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database) { port in
+                let (client, greeting) = try await LineClient.connectReady(port: port)
+                #expect(greeting.hasPrefix("OK ewmatch \(ServerSettings.version) protocol=1"))
+                #expect(try await client.request("PING") == "OK PONG")
+                #expect(try await client.request("ping") == "OK PONG")
+                #expect(try await client.request("PING now") == "ERR BAD_ARG unexpected argument 'now'; usage: PING")
+                #expect(try await client.request("FROB x").hasPrefix("ERR UNKNOWN_COMMAND "))
+                await client.close()
+            }
+        }
+    }
+
+    @Test func tenThousandPipelinedCommandsInOneWriteAreAnsweredInOrder() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                let count = 10_000
+                var script = ""
+                for index in 0..<count { script += index % 2 == 0 ? "PING\n" : "WHOAMI\n" }
+                try await client.send(script)
+                for index in 0..<count {
+                    let reply = try await client.readLine()
+                    let expected = index % 2 == 0 ? "OK PONG" : "OK anonymous; AUTH <token> to sign in"
+                    guard reply == expected else {
+                        Issue.record("reply \(index) was \(reply ?? "EOF"), expected \(expected)")
+                        return
+                    }
+                }
+                #expect(try await client.request("PING") == "OK PONG")
+                await client.close()
+            }
+        }
+    }
+
+    @Test func concurrentClientsEachGetTheirOwnAnswers() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for clientIndex in 0..<32 {
+                        group.addTask {
+                            let (client, _) = try await LineClient.connectReady(port: port)
+                            var good = 0
+                            if clientIndex % 2 == 0 {
+                                if try await client.request("AUTH \(token)").hasPrefix("OK token=") { good += 1 }
+                            } else {
+                                good += 1
+                            }
+                            for _ in 0..<50 {
+                                let who = try await client.request("WHOAMI")
+                                let expected = clientIndex % 2 == 0 ? who.contains("role=admin") : who.hasPrefix("OK anonymous")
+                                let pong = try await client.request("PING")
+                                if expected && pong == "OK PONG" { good += 1 }
+                            }
+                            await client.close()
+                            return good
+                        }
+                    }
+                    var total = 0
+                    for try await good in group { total += good }
+                    #expect(total == 32 * 51)
+                }
+            }
+        }
+    }
+
+    @Test func anOverLongLineIsRefusedAndTheConnectionGoesOn() async throws {
+        try await TestDatabase.with { database in
+            let settings = ServerSettings(maximumLineLength: 1_024)
+            try await TestServer.with(database: database, settings: settings) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                try await client.send(String(repeating: "A", count: 200_000) + "\nPING\n")
+                let refusal = try #require(try await client.readLine())
+                #expect(refusal == "ERR LINE_TOO_LONG a line of 200000 bytes exceeds the limit of 1024; it was discarded")
+                #expect(try await client.readLine() == "OK PONG")
+                #expect(try await client.request("CAPA").hasPrefix("OK "))
+                await client.close()
+            }
+        }
+    }
+
+    @Test func badBytesGetAnErrorAndTheConnectionGoesOn() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                try await client.send(bytes: Array("PING\u{0}\n".utf8) + [0x50, 0xFF, 0x0A] + Array("PI\rNG\n".utf8))
+                #expect(try await client.readLine()?.hasPrefix("ERR BAD_ENCODING NUL byte") == true)
+                #expect(try await client.readLine() == "ERR BAD_ENCODING the line is not valid UTF-8")
+                #expect(try await client.readLine()?.hasPrefix("ERR BAD_ENCODING bare carriage return") == true)
+                #expect(try await client.request("PING") == "OK PONG")
+                await client.close()
+            }
+        }
+    }
+
+    @Test func commandsNeedAuthenticationAndBadTokensAreRefused() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            let settings = ServerSettings(maximumFailedAuth: 3)
+            try await TestServer.with(database: database, settings: settings) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("COUNTY LIST") == "ERR UNAUTHENTICATED AUTH <token> first")
+                #expect(try await client.request("AUTH \(TokenSecret.generate())").hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK token="))
+                #expect(try await client.request("COUNTY LIST").hasPrefix("OK "))
+                await client.close()
+
+                let (guesser, _) = try await LineClient.connectReady(port: port)
+                #expect(try await guesser.request("AUTH wrong").hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await guesser.request("AUTH wrong").hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await guesser.request("AUTH wrong").hasSuffix("closing the connection"))
+                #expect(try await guesser.readLine() == nil)
+            }
+        }
+    }
+
+    @Test func aRevokedTokenStopsWorkingOnAnOpenConnection() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                try await database.pool.withConnection { try $0.query("UPDATE api_token SET revoked_at = now()") }
+                #expect(try await client.request("COUNTY LIST").hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await client.request("COUNTY LIST").hasPrefix("ERR UNAUTHENTICATED "))
+                await client.close()
+            }
+        }
+    }
+
+    @Test func aHalfClosingClientStillReceivesEveryReply() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                try await client.send("# a script\n\nPING\nHELP PING\nPING")
+                client.finishSending()
+                let lines = try await client.readAll()
+                #expect(lines.first == "OK PONG")
+                #expect(lines.last == "OK PONG")
+                #expect(lines.contains("usage: PING"))
+            }
+        }
+    }
+
+    @Test func anHTTPRequestGetsOneErrorAndIsClosed() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                try await client.send("GET / HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n")
+                let lines = try await client.readAll()
+                #expect(lines == ["ERR NOT_THIS_PROTOCOL this is the ewmatch line protocol, not HTTP; connect with nc"])
+            }
+        }
+    }
+
+    @Test func connectionsOverTheLimitGetBusyAndAreClosed() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 2)) { port in
+                let (first, _) = try await LineClient.connectReady(port: port)
+                let (second, _) = try await LineClient.connectReady(port: port)
+                let third = try await LineClient.connect(port: port)
+                try await third.send("PING\n")
+                let lines = try await third.readAll()
+                #expect(lines.count == 1)
+                #expect(lines.first?.hasPrefix("ERR BUSY too many connections") == true)
+                #expect(try await first.request("PING") == "OK PONG")
+                await first.close()
+                await second.close()
+            }
+        }
+    }
+
+    @Test func anIdleConnectionIsClosedWithAReason() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.with(database: database, settings: ServerSettings(idleTimeoutSeconds: 1)) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("PING") == "OK PONG")
+                let lines = try await client.readAll()
+                #expect(lines == ["ERR IDLE_TIMEOUT no request for 1 s; closing"])
+            }
+        }
+    }
+
+    @Test func gracefulShutdownTellsIdleClientsAndStopsAccepting() async throws {
+        try await TestDatabase.with { database in
+            try await TestServer.withShutdownControl(database: database) { port, shutdown in
+                let (idle, _) = try await LineClient.connectReady(port: port)
+                let (busy, _) = try await LineClient.connectReady(port: port)
+                #expect(try await busy.request("PING") == "OK PONG")
+                try await shutdown()
+                #expect(try await idle.readAll() == ["ERR SHUTTING_DOWN the server is shutting down; reconnect later"])
+                #expect(try await busy.readAll() == ["ERR SHUTTING_DOWN the server is shutting down; reconnect later"])
+                await #expect(throws: (any Error).self) { try await LineClient.connect(port: port) }
+            }
+        }
+    }
+}
