@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// End to end: the built `ewmatch` binary, driven from the shell with `nc` as a user would.
+@Suite("ewmatch binary with nc")
+struct BinaryTests {
+    /// The binary SwiftPM built beside this test bundle.
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appending(path: "ewmatch").path
+
+    static func listeningPort(in output: String) throws -> Int {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("listening") }),
+            let portText = line.split(separator: ":").last?.prefix(while: \.isNumber), let port = Int(portText)
+        else { throw TestEnvironmentError("no listening port in:\n\(output)") }
+        return port
+    }
+
+    static func nc(_ port: Int, _ script: String) async throws -> [String] {
+        let (code, output) = try await ChildProcess.run("/bin/sh", ["-c", "nc -N 127.0.0.1 \(port)"], stdin: script)
+        #expect(code == 0)
+        return output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
+
+    @Test func aTokenFromTheShellOpensTheServiceToNc() async throws {
+        try await TestDatabase.with { database in
+            let url = database.conninfo
+            let (created, tokenOutput) = try await ChildProcess.run(
+                Self.binary, ["token", "create", "--role", "admin", "--label", "e2e", "--database-url", url])
+            #expect(created == 0)
+            let token = try #require(tokenOutput.split(separator: "\n").first { $0.hasPrefix("ewm_") }.map(String.init))
+
+            let server = try ChildProcess(Self.binary, ["serve", "--port", "0", "--database-url", url])
+            let port = try Self.listeningPort(in: try await server.waitForOutput(containing: "listening"))
+            let lines = try await Self.nc(
+                port, "# a script piped through nc\nPING\nCOUNTY LIST\nAUTH \(token)\nWHOAMI\nPROVINCE LIST side=east\nQUIT\nPING\n")
+            #expect(lines.first?.hasPrefix("OK ewmatch ") == true)
+            #expect(lines[1] == "OK PONG")
+            #expect(lines[2] == "ERR UNAUTHENTICATED AUTH <token> first")
+            #expect(lines[3].hasPrefix("OK token="))
+            #expect(lines[4].contains("role=admin") && lines[4].hasSuffix("label=e2e"))
+            #expect(lines[5] == "OK 8 provinces")
+            #expect(lines.last == "OK bye")
+
+            server.signal(SIGTERM)
+            #expect(try await server.wait() == 0)
+            #expect(server.output.contains("all connections closed"))
+        }
+    }
+
+    @Test func migrateReportsTheSchemaVersion() async throws {
+        try await TestDatabase.with { database in
+            let (code, output) = try await ChildProcess.run(Self.binary, ["migrate", "--database-url", database.conninfo])
+            #expect(code == 0)
+            #expect(output.contains("schema up to date"))
+        }
+    }
+
+    @Test func badCommandLinesAreRefusedWithUsage() async throws {
+        let (code, output) = try await ChildProcess.run(Self.binary, ["serve", "--port", "70000"])
+        #expect(code != 0)
+        #expect(output.contains("--port must be 0…65535"))
+        let (tokenCode, tokenOutput) = try await ChildProcess.run(Self.binary, ["token", "create", "--role", "west"])
+        #expect(tokenCode != 0)
+        #expect(tokenOutput.contains("--scope is required for west tokens"))
+    }
+
+    /// With no database configured ewmatch runs its own PostgreSQL; a postmaster left behind by
+    /// a killed ewmatch is found and handled at the next start.
+    @Test func thePrivateClusterSurvivesAKilledServer() async throws {
+        let dataDirectory = "/tmp/ewmatch-e2e-\(UInt32.random(in: 0 ... .max))"
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+        let noDatabase: [String: String?] = [
+            "PGHOST": nil, "PGPORT": nil, "PGUSER": nil, "PGDATABASE": nil, "DATABASE_URL": nil,
+        ]
+        let first = try ChildProcess(
+            Self.binary, ["serve", "--port", "0", "--data-dir", dataDirectory], environment: noDatabase)
+        let firstPort = try Self.listeningPort(in: try await first.waitForOutput(containing: "listening"))
+        #expect(try await Self.nc(firstPort, "PING\n").last == "OK PONG")
+
+        first.signal(SIGKILL)
+        _ = try await first.wait()
+        let pidFile = dataDirectory + "/pgdata/postmaster.pid"
+        #expect(FileManager.default.fileExists(atPath: pidFile))
+
+        let second = try ChildProcess(
+            Self.binary, ["serve", "--port", "0", "--data-dir", dataDirectory], environment: noDatabase)
+        let output = try await second.waitForOutput(containing: "listening")
+        #expect(output.contains("found a postmaster left running"))
+        #expect(try await Self.nc(try Self.listeningPort(in: output), "PING\n").last == "OK PONG")
+
+        second.signal(SIGTERM)
+        #expect(try await second.wait() == 0)
+        #expect(second.output.contains("private PostgreSQL stopped"))
+        #expect(!FileManager.default.fileExists(atPath: pidFile))
+    }
+}
