@@ -245,13 +245,8 @@ private struct CompactRecords {
     var offerCity: [Int32] = []
 
     init(needs: [NeedRecord], offers: [OfferRecord], pairings: Pairings) {
-        var prefixID: [String: Int32] = [:]
-        func intern(_ s: String) -> Int32 {
-            if let id = prefixID[s] { return id }
-            let id = Int32(prefixID.count)
-            prefixID[s] = id
-            return id
-        }
+        var prefixes = Interner()
+        func intern(_ s: String) -> Int32 { prefixes.id(s) }
         func code(_ c: OccupationCode) -> Code {
             guard c.depth >= 2 else { return Code(mid: -1, small: -1, full: -1) }
             let mid = intern(c.segments[0..<2].joined(separator: "-"))
@@ -276,7 +271,7 @@ private struct CompactRecords {
             offerCodeStart.append(Int32(codes.count))
             keyed.append(contentsOf: keys.sorted().map { ($0, Int32(j)) })
         }
-        let keyCount = prefixID.count * 4
+        let keyCount = prefixes.count * 4
         keyStart = [Int32](repeating: 0, count: keyCount + 1)
         for k in keyed { keyStart[k.key + 1] += 1 }
         for k in 0..<keyCount { keyStart[k + 1] += keyStart[k] }
@@ -297,17 +292,11 @@ private struct CompactRecords {
         offerConditions = offers.map { mask($0.conditions) }
         needConditions = needs.map { mask($0.wantedConditions) }
 
-        var place: [String: Int32] = [:]
-        func placeID(_ s: String) -> Int32 {
-            if let id = place[s] { return id }
-            let id = Int32(place.count)
-            place[s] = id
-            return id
-        }
-        needProvince = needs.map { placeID($0.province) }
-        offerProvince = offers.map { placeID($0.province) }
-        needCounty = needs.map { placeID($0.county) }
-        offerCity = offers.map { placeID($0.city) }
+        var place = Interner()
+        needProvince = needs.map { place.id($0.province) }
+        offerProvince = offers.map { place.id($0.province) }
+        needCounty = needs.map { place.id($0.county) }
+        offerCity = offers.map { place.id($0.city) }
         provinceLevel = Array(repeating: Array(repeating: 0, count: place.count), count: place.count)
         for k in pairings.earlier {
             if let a = place[k.west], let b = place[k.east] {
@@ -384,4 +373,20 @@ public struct Match: Sendable, Hashable {
     public let offer: Int64
     public let units: Int64
     public let score: ScoreBreakdown
+}
+
+/// Small integers for strings, in order of first appearance.
+struct Interner {
+    private var ids: [String: Int32] = [:]
+
+    var count: Int { ids.count }
+
+    subscript(_ s: String) -> Int32? { ids[s] }
+
+    mutating func id(_ s: String) -> Int32 {
+        if let id = ids[s] { return id }
+        let id = Int32(ids.count)
+        ids[s] = id
+        return id
+    }
 }

@@ -24,7 +24,7 @@ public enum InstanceFormat {
         guard n >= 0, m >= 0, e >= 0, n < Int32.max, m < Int32.max, e < Int32.max else {
             throw .invalidInstance(line: 1, "bad header counts \(n) \(m) \(e)")
         }
-        var tagIDs: [String: Int32] = [:]
+        var tagIDs = Interner()
         var quantity = [Int64](repeating: 0, count: Int(n))
         var needGroup = [Int32](repeating: 0, count: Int(n))
         var groupIndex: [String: Int32] = [:]
@@ -216,18 +216,14 @@ public enum InstanceFormat {
         }
 
         /// Optional comma-separated tags; each distinct tag gets a small integer.
-        mutating func tags(_ ids: inout [String: Int32]) -> [Int32] {
+        mutating func tags(_ ids: inout Interner) -> [Int32] {
             skipSpaces()
             var out: [Int32] = []
             while pos < bytes.count && !isSeparator(bytes[pos]) {
                 let start = pos
                 while pos < bytes.count && !isSeparator(bytes[pos]) && bytes[pos] != 0x2C { pos += 1 }
                 let tag = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
-                if !tag.isEmpty {
-                    let next = Int32(ids.count)
-                    out.append(ids[tag, default: next])
-                    if ids[tag] == nil { ids[tag] = next }
-                }
+                if !tag.isEmpty { out.append(ids.id(tag)) }
                 if pos < bytes.count && bytes[pos] == 0x2C { pos += 1 }
             }
             return out

@@ -39,8 +39,6 @@ struct FlowNetwork: Sendable {
         flow.append(f)
         return Int32(source.count - 1)
     }
-
-    var arcCount: Int { source.count }
 }
 
 /// Optimal flow and node potentials (up to a common constant): reduced cost

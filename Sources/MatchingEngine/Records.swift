@@ -34,13 +34,6 @@ public struct OccupationCode: Sendable, Hashable, Comparable, CustomStringConver
     public var description: String { segments.joined(separator: "-") }
     public var depth: Int { segments.count }
 
-    /// The code and its ancestors down to the mid group: the levels at which two codes
-    /// can fit.
-    var matchablePrefixes: [String] {
-        guard depth >= 2 else { return [] }
-        return (2...depth).map { segments[0..<$0].joined(separator: "-") }
-    }
-
     public static func < (a: OccupationCode, b: OccupationCode) -> Bool {
         a.segments.lexicographicallyPrecedes(b.segments)
     }

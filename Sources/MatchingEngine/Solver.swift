@@ -43,11 +43,11 @@ public struct Fraction: Sendable, Hashable {
         self.denominator = denominator
     }
 
-    /// ⌈self × x⌉ for x ≥ 0.
+    /// ⌈self × x⌉ for x ≥ 0, without overflow: the product is taken at double width and
+    /// the quotient is at most x.
     public func ceilTimes(_ x: Int64) -> Int64 {
-        let (p, overflow) = numerator.multipliedReportingOverflow(by: x)
-        precondition(!overflow, "share × demand overflows")
-        return (p + denominator - 1) / denominator
+        let (q, r) = denominator.dividingFullWidth(numerator.multipliedFullWidth(by: x))
+        return r > 0 ? q + 1 : q
     }
 }
 

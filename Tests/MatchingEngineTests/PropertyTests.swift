@@ -97,6 +97,13 @@ import Testing
         #expect(Verifier.verify(p, greedy) != .verified)
     }
 
+    @Test func firstShareIsExactCeiling() {
+        let f = Fraction(3, 10)
+        #expect([0, 1, 10, 11, 595].map(f.ceilTimes) == [0, 1, 3, 4, 179])
+        let fine = Fraction(999_999_999_999_999, 1_000_000_000_000_000)
+        #expect(fine.ceilTimes(2_000_000_000_000_001) == 1_999_999_999_999_999)
+    }
+
     @Test func summaryFigures() throws {
         let p = try MatchingProblem(
             quantity: [4, 2, 3, 0], capacity: [5], edgeNeed: [0, 1], edgeOffer: [0, 0], score: [10, 20],
