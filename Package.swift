@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "MatchCore",
             dependencies: [
-                "CommandProtocol",
+                "CommandProtocol", "MatchingEngine",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

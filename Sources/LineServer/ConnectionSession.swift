@@ -49,7 +49,8 @@ struct ConnectionSession {
                 try await send(
                     .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(handler.settings.maximumLineLength); it was discarded"))
             case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
-                // Only reachable if a block outlived its command, which skipDataBlock prevents.
+                // The block of an announcing line that was itself too long: its command was never
+                // read, so its data is dropped with it.
                 continue
             case .idle:
                 // No input for the timeout; but a long command may have just finished, and its

@@ -12,7 +12,7 @@ public struct CommandHandler: Sendable {
         self.repository = repository
         self.settings = settings
         self.logger = logger
-        self.registry = CommandRegistry(SessionCommands.all + RegistryCommands.all)
+        self.registry = CommandRegistry(SessionCommands.all + RegistryCommands.all + SubmissionCommands.all)
     }
 
     public var greeting: Reply { .ok(settings.greeting) }
@@ -20,7 +20,15 @@ public struct CommandHandler: Sendable {
     /// Handles one framed line. Returns nil for blank and comment lines, which get no reply.
     public func handle(line: [UInt8], session: inout Session) async -> Reply? {
         session.linesSeen += 1
-        if session.linesSeen == 1 && CommandParser.looksLikeHTTP(line) {
+        // A script saved by an editor that writes a byte-order mark still starts with a command.
+        if session.linesSeen == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) {
+            return await handle(line: Array(line.dropFirst(3)), firstLine: true, session: &session)
+        }
+        return await handle(line: line, firstLine: session.linesSeen == 1, session: &session)
+    }
+
+    private func handle(line: [UInt8], firstLine: Bool, session: inout Session) async -> Reply? {
+        if firstLine && CommandParser.looksLikeHTTP(line) {
             session.shouldClose = true
             return .error(.notThisProtocol, "this is the ewmatch line protocol, not HTTP; connect with nc")
         }

@@ -1,6 +1,6 @@
 /// What the command logic needs from the system of record. `PostgresStore` implements it over
 /// libpq; the command logic never sees SQL.
-public protocol Repository: TokenRepository, RegistryRepository {}
+public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository {}
 
 public protocol TokenRepository: Sendable {
     /// The principal for a presented secret, or nil when it is unknown, revoked or expired.
@@ -33,6 +33,24 @@ public protocol RegistryRepository: Sendable {
     func occupation(code: String) async throws -> Occupation?
     func occupations(parent: String?, level: OccupationLevel?, page: Page) async throws -> [Occupation]
     func addOccupation(_ occupation: Occupation, audit: AuditEntry) async throws
+}
+
+/// Needs and offers. Reads take the caller's scope and see only what it may; writes record their
+/// `AuditEntry` in the same transaction.
+public protocol SubmissionRepository: Sendable {
+    func addNeed(_ need: Need, audit: AuditEntry) async throws -> Need
+    func need(id: Int64) async throws -> Need?
+    func needs(filter: NeedFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Need]
+    /// Refuses (conflict) a change that confirmed matches depend on.
+    func updateNeed(id: Int64, changes: SubmissionChanges, audit: AuditEntry) async throws -> Need
+    func cancelNeed(id: Int64, audit: AuditEntry) async throws -> Need
+
+    func addOffer(_ offer: Offer, audit: AuditEntry) async throws -> Offer
+    /// The offer with its organisation's province and city, for scope checks.
+    func offer(id: Int64) async throws -> (offer: Offer, province: String, city: String)?
+    func offers(filter: OfferFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Offer]
+    func updateOffer(id: Int64, changes: SubmissionChanges, audit: AuditEntry) async throws -> Offer
+    func withdrawOffer(id: Int64, audit: AuditEntry) async throws -> Offer
 }
 
 /// Failures a repository reports in terms the protocol can answer.

@@ -53,7 +53,7 @@ enum SessionCommands {
             ("page-max", "\(settings.maximumPageSize)"),
             ("max-failed-auth", "\(settings.maximumFailedAuth)"),
             ("line-end", "LF; one CR before it is dropped"),
-            ("quoting", "double quotes; escapes backslash + one of: quote backslash n t r"),
+            ("quoting", "double quotes; escapes backslash + one of: quote backslash n t r xHH"),
             ("data-blocks", blocks.isEmpty ? "none" : blocks),
             ("auth", "token"),
         ]

@@ -1,0 +1,345 @@
+import CommandProtocol
+import MatchingEngine
+
+/// Needs (west) and offers (east). Each side writes only within its scope, browses the other
+/// side's open submissions without their private notes, and administrators do everything.
+enum SubmissionCommands {
+    static let all: [CommandSpec] = [
+        needAdd, needShow, needList, needUpdate, needCancel,
+        offerAdd, offerShow, offerList, offerUpdate, offerWithdraw,
+    ]
+
+    static let maximumUnits: ClosedRange<Int64> = 1...1_000_000
+    static let needFields = ["occupations", "qty", "from", "to", "priority", "poverty", "note", "private-note"]
+    static let offerFields = ["occupations", "capacity", "from", "to", "place", "conditions", "note", "private-note"]
+
+    // MARK: Needs
+
+    static let needAdd = CommandSpec(
+        "NEED ADD",
+        usage:
+            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
+        summary: "submit a county's need (west coordinator of that county, or admin)"
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: Set(["county", "kind"] + needFields))
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        let countyCode = try RegistryCommands.countyCode(try request.requiredText("county"))
+        guard let county = try await context.repository.county(code: countyCode) else {
+            throw ProtocolError(.badArg, "county: no county \(countyCode); COUNTY LIST shows them")
+        }
+        try requireWest(scope, county: county, spec: context.spec)
+        let (from, to) = try window(request, required: true)
+        let need = Need(
+            county: countyCode, kind: try kind(request), occupations: try occupations(request, required: true)!,
+            quantity: Int(try request.integer("qty", in: maximumUnits) ?? { throw ProtocolError(.badArg, "qty= is required") }()),
+            from: from!, to: to!, priority: Int(try request.integer("priority", in: 1...5) ?? 3),
+            povertyFocus: try request.flag("poverty") ?? false,
+            note: try request.text("note", maxLength: 2_000) ?? "",
+            privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
+        let stored = try await context.repository.addNeed(
+            need, audit: context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields)))
+        return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+    }
+
+    static let needShow = CommandSpec(
+        "NEED SHOW", usage: "NEED SHOW <id>", summary: "show one need (the other side sees open needs without private notes)"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "need id")
+        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
+        let own = scope == .everything || contains(scope, county: need.county)
+        guard own || (scope.isEast && isOpen(need.status)) else {
+            throw ProtocolError(.denied, "need \(id) is outside this token's scope")
+        }
+        return .ok(record(need, showPrivate: own).rendered(as: session.format))
+    }
+
+    static let needList = CommandSpec(
+        "NEED LIST",
+        usage:
+            "NEED LIST [county=<code>] [province=<province>] [kind=…] [occupation=<code>] [status=open|partly_matched|filled|cancelled] [limit=N] [after=<id>]",
+        summary: "list needs, newest last (west: its own; east: every open need)"
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: ["county", "province", "kind", "occupation", "status", "limit", "after"])
+        let scope = try context.scope(session)
+        let page = try Page.from(request, settings: context.settings)
+        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a need id") }
+        var filter = NeedFilter()
+        filter.county = try request.option("county").map(RegistryCommands.countyCode)
+        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        filter.kind = try request.choice("kind", Kind.self)
+        filter.occupation = request.option("occupation")
+        filter.status = try request.choice("status", NeedStatus.self)
+        let visibility: Scope = scope.isEast ? .everything : scope
+        let needs = try await context.repository.needs(filter: filter, within: visibility, openOnly: scope.isEast, page: page)
+        return .page(
+            "needs", needs.map { record($0, showPrivate: !scope.isEast) }, page: page, cursor: { _ in needs.last.map { "\($0.id)" } },
+            format: session.format)
+    }
+
+    static let needUpdate = CommandSpec(
+        "NEED UPDATE",
+        usage:
+            "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
+        summary: "change an open need; refused where confirmed matches depend on it"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: Set(needFields))
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "need id")
+        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
+        try requireWest(scope, countyCode: need.county, spec: context.spec)
+        var changes = SubmissionChanges()
+        changes.occupations = try occupations(request, required: false)
+        changes.quantity = try request.integer("qty", in: maximumUnits).map { Int($0) }
+        (changes.from, changes.to) = try window(request, required: false)
+        if (changes.from ?? need.from) > (changes.to ?? need.to) {
+            throw ProtocolError(.badArg, "from: \(changes.from ?? need.from) is after to \(changes.to ?? need.to)")
+        }
+        changes.priority = try request.integer("priority", in: 1...5).map { Int($0) }
+        changes.povertyFocus = try request.flag("poverty")
+        changes.note = try request.text("note", maxLength: 2_000)
+        changes.privateNote = try request.text("private-note", maxLength: 2_000)
+        let audited = request.changes(needFields)
+        guard !audited.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
+        let updated = try await context.repository.updateNeed(
+            id: id, changes: changes, audit: context.audit(principal, target: "need:\(id)", changes: audited))
+        return .ok(record(updated, showPrivate: true).rendered(as: session.format))
+    }
+
+    static let needCancel = CommandSpec(
+        "NEED CANCEL", usage: "NEED CANCEL <id> [reason=…]",
+        summary: "cancel a need; refused while confirmed matches depend on it"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: ["reason"])
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "need id")
+        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
+        try requireWest(scope, countyCode: need.county, spec: context.spec)
+        let cancelled = try await context.repository.cancelNeed(
+            id: id, audit: context.audit(principal, target: "need:\(id)", changes: request.changes(["reason"])))
+        return .ok(record(cancelled, showPrivate: true).rendered(as: session.format))
+    }
+
+    static func record(_ need: Need, showPrivate: Bool) -> Record {
+        var fields: [(String, Record.Value)] = [
+            ("id", .integer(need.id)), ("county", .text(need.county)), ("kind", .text(need.kind.rawValue)),
+            ("occupations", .text(need.occupations.joined(separator: ","))), ("qty", .int(need.quantity)),
+            ("matched", .int(need.matched)), ("open", .int(need.quantity - need.matched)), ("from", .text(need.from.description)),
+            ("to", .text(need.to.description)), ("priority", .int(need.priority)), ("poverty", .bool(need.povertyFocus)),
+            ("status", .text(need.status.rawValue)), ("note", .text(need.note)),
+        ]
+        if showPrivate { fields.append(("private-note", .text(need.privateNote))) }
+        return Record(fields)
+    }
+
+    // MARK: Offers
+
+    static let offerAdd = CommandSpec(
+        "OFFER ADD",
+        usage:
+            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [note=…] [private-note=…]",
+        summary: "submit an organisation's offer (east coordinator of that organisation, or admin)"
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: Set(["org", "kind"] + offerFields))
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        guard let orgID = try request.integer("org", in: 1...Int64.max) else { throw ProtocolError(.badArg, "org= is required") }
+        guard let organisation = try await context.repository.organisation(id: orgID) else {
+            throw ProtocolError(.badArg, "org: no organisation \(orgID); ORG LIST shows them")
+        }
+        try requireEast(scope, organisation: organisation.id, province: organisation.province, city: organisation.city, spec: context.spec)
+        let (from, to) = try window(request, required: true)
+        let offer = Offer(
+            organisation: orgID, kind: try kind(request), occupations: try occupations(request, required: true)!,
+            capacity: Int(
+                try request.integer("capacity", in: maximumUnits) ?? { throw ProtocolError(.badArg, "capacity= is required") }()),
+            from: from!, to: to!, place: try request.text("place", maxLength: 200) ?? "",
+            conditions: try request.text("conditions", maxLength: 2_000) ?? "", note: try request.text("note", maxLength: 2_000) ?? "",
+            privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
+        let stored = try await context.repository.addOffer(
+            offer, audit: context.audit(principal, target: "offer", changes: request.changes(["org", "kind"] + offerFields)))
+        return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+    }
+
+    static let offerShow = CommandSpec(
+        "OFFER SHOW", usage: "OFFER SHOW <id>", summary: "show one offer (the other side sees open offers without private notes)"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "offer id")
+        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
+            throw ProtocolError(.notFound, "no offer \(id)")
+        }
+        let own = scope == .everything || contains(scope, organisation: offer.organisation, province: province, city: city)
+        guard own || (scope.isWest && isOpen(offer.status)) else {
+            throw ProtocolError(.denied, "offer \(id) is outside this token's scope")
+        }
+        return .ok(record(offer, showPrivate: own).rendered(as: session.format))
+    }
+
+    static let offerList = CommandSpec(
+        "OFFER LIST",
+        usage:
+            "OFFER LIST [org=<id>] [province=<province>] [kind=…] [occupation=<code>] [status=open|partly_matched|filled|withdrawn] [limit=N] [after=<id>]",
+        summary: "list offers, newest last (east: its own; west: every open offer)"
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: ["org", "province", "kind", "occupation", "status", "limit", "after"])
+        let scope = try context.scope(session)
+        let page = try Page.from(request, settings: context.settings)
+        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an offer id") }
+        var filter = OfferFilter()
+        filter.organisation = try request.integer("org", in: 1...Int64.max)
+        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        filter.kind = try request.choice("kind", Kind.self)
+        filter.occupation = request.option("occupation")
+        filter.status = try request.choice("status", OfferStatus.self)
+        let visibility: Scope = scope.isWest ? .everything : scope
+        let offers = try await context.repository.offers(filter: filter, within: visibility, openOnly: scope.isWest, page: page)
+        return .page(
+            "offers", offers.map { record($0, showPrivate: !scope.isWest) }, page: page,
+            cursor: { _ in offers.last.map { "\($0.id)" } }, format: session.format)
+    }
+
+    static let offerUpdate = CommandSpec(
+        "OFFER UPDATE",
+        usage:
+            "OFFER UPDATE <id> [occupations=<code,…>] [capacity=<n>] [from=<date>] [to=<date>] [place=…] [conditions=…] [note=…] [private-note=…]",
+        summary: "change an open offer; refused where confirmed matches depend on it"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: Set(offerFields))
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "offer id")
+        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
+            throw ProtocolError(.notFound, "no offer \(id)")
+        }
+        try requireEast(scope, organisation: offer.organisation, province: province, city: city, spec: context.spec)
+        var changes = SubmissionChanges()
+        changes.occupations = try occupations(request, required: false)
+        changes.quantity = try request.integer("capacity", in: maximumUnits).map { Int($0) }
+        (changes.from, changes.to) = try window(request, required: false)
+        if (changes.from ?? offer.from) > (changes.to ?? offer.to) {
+            throw ProtocolError(.badArg, "from: \(changes.from ?? offer.from) is after to \(changes.to ?? offer.to)")
+        }
+        changes.place = try request.text("place", maxLength: 200)
+        changes.conditions = try request.text("conditions", maxLength: 2_000)
+        changes.note = try request.text("note", maxLength: 2_000)
+        changes.privateNote = try request.text("private-note", maxLength: 2_000)
+        let audited = request.changes(offerFields)
+        guard !audited.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
+        let updated = try await context.repository.updateOffer(
+            id: id, changes: changes, audit: context.audit(principal, target: "offer:\(id)", changes: audited))
+        return .ok(record(updated, showPrivate: true).rendered(as: session.format))
+    }
+
+    static let offerWithdraw = CommandSpec(
+        "OFFER WITHDRAW", usage: "OFFER WITHDRAW <id> [reason=…]",
+        summary: "withdraw an offer; refused while confirmed matches depend on it"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: ["reason"])
+        let principal = try context.principal(session)
+        let scope = try context.scope(session)
+        let id = try request.id(at: 0, name: "offer id")
+        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
+            throw ProtocolError(.notFound, "no offer \(id)")
+        }
+        try requireEast(scope, organisation: offer.organisation, province: province, city: city, spec: context.spec)
+        let withdrawn = try await context.repository.withdrawOffer(
+            id: id, audit: context.audit(principal, target: "offer:\(id)", changes: request.changes(["reason"])))
+        return .ok(record(withdrawn, showPrivate: true).rendered(as: session.format))
+    }
+
+    static func record(_ offer: Offer, showPrivate: Bool) -> Record {
+        var fields: [(String, Record.Value)] = [
+            ("id", .integer(offer.id)), ("org", .integer(offer.organisation)), ("kind", .text(offer.kind.rawValue)),
+            ("occupations", .text(offer.occupations.joined(separator: ","))), ("capacity", .int(offer.capacity)),
+            ("matched", .int(offer.matched)), ("open", .int(offer.capacity - offer.matched)),
+            ("from", .text(offer.from.description)), ("to", .text(offer.to.description)), ("place", .text(offer.place)),
+            ("conditions", .text(offer.conditions)), ("status", .text(offer.status.rawValue)), ("note", .text(offer.note)),
+        ]
+        if showPrivate { fields.append(("private-note", .text(offer.privateNote))) }
+        return Record(fields)
+    }
+
+    // MARK: Shared checks
+
+    static func kind(_ request: Request) throws(ProtocolError) -> Kind {
+        guard let kind = try request.choice("kind", Kind.self) else {
+            throw ProtocolError(.badArg, "kind= is required (labor|training|school_partnership|talent)")
+        }
+        return kind
+    }
+
+    /// Comma-separated classification codes, checked for shape here and for existence by the store.
+    static func occupations(_ request: Request, required: Bool) throws(ProtocolError) -> [String]? {
+        guard let text = request.option("occupations") else {
+            if required { throw ProtocolError(.badArg, "occupations= is required (codes like 6-02-01, comma-separated)") }
+            return nil
+        }
+        let codes = text.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+        guard !codes.isEmpty, codes.count <= 20 else { throw ProtocolError(.badArg, "occupations: give 1 to 20 codes") }
+        for code in codes where Occupation.level(of: code) == nil {
+            throw ProtocolError(.badArg, "occupations: '\(code)' is not a classification code like 6-02-01")
+        }
+        return Array(Set(codes)).sorted()
+    }
+
+    static func window(_ request: Request, required: Bool) throws(ProtocolError) -> (Day?, Day?) {
+        func day(_ key: String) throws(ProtocolError) -> Day? {
+            guard let text = request.option(key) else {
+                if required { throw ProtocolError(.badArg, "\(key)= is required (YYYY-MM-DD)") }
+                return nil
+            }
+            guard let day = Day(text) else { throw ProtocolError(.badArg, "\(key): '\(text)' is not a date YYYY-MM-DD between 2000 and 2100") }
+            return day
+        }
+        let from = try day("from")
+        let to = try day("to")
+        if let from, let to, from > to { throw ProtocolError(.badArg, "from: \(from) is after to \(to)") }
+        return (from, to)
+    }
+
+    static func isOpen(_ status: NeedStatus) -> Bool { status == .open || status == .partlyMatched }
+    static func isOpen(_ status: OfferStatus) -> Bool { status == .open || status == .partlyMatched }
+
+    static func contains(_ scope: Scope, county: String) -> Bool {
+        switch scope {
+        case .everything: true
+        case .county(let code): code == county
+        case .westProvince(let province): county.hasPrefix(province)
+        default: false
+        }
+    }
+
+    static func contains(_ scope: Scope, organisation: Int64, province: String, city: String) -> Bool {
+        switch scope {
+        case .everything: true
+        case .organisation(let id): id == organisation
+        case .eastProvince(let code): code == province
+        case .eastCity(let name): name == city
+        default: false
+        }
+    }
+
+    static func requireWest(_ scope: Scope, county: County, spec: CommandSpec) throws(ProtocolError) {
+        try requireWest(scope, countyCode: county.code, spec: spec)
+    }
+
+    static func requireWest(_ scope: Scope, countyCode: String, spec: CommandSpec) throws(ProtocolError) {
+        guard contains(scope, county: countyCode) else {
+            throw ProtocolError(.denied, "\(spec.name): county \(countyCode) is outside this token's scope")
+        }
+    }
+
+    static func requireEast(_ scope: Scope, organisation: Int64, province: String, city: String, spec: CommandSpec)
+        throws(ProtocolError)
+    {
+        guard contains(scope, organisation: organisation, province: province, city: city) else {
+            throw ProtocolError(.denied, "\(spec.name): organisation \(organisation) is outside this token's scope")
+        }
+    }
+}

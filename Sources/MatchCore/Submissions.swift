@@ -1,0 +1,158 @@
+import MatchingEngine
+
+/// A calendar day, `YYYY-MM-DD`: time windows are counted in days.
+public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int
+    public var day: Int
+
+    /// nil unless `text` is a real date between 2000-01-01 and 2100-12-31 (no 2026-02-30).
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (2000...2100).contains(year), (1...12).contains(month)
+        else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...lengths[month - 1]).contains(day) else { return nil }
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    public var description: String {
+        let pad = { (value: Int, width: Int) -> String in
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    public static func < (a: Day, b: Day) -> Bool {
+        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+    }
+}
+
+public enum NeedStatus: String, Sendable, CaseIterable {
+    case open
+    case partlyMatched = "partly_matched"
+    case filled, cancelled
+}
+
+public enum OfferStatus: String, Sendable, CaseIterable {
+    case open
+    case partlyMatched = "partly_matched"
+    case filled, withdrawn
+}
+
+/// What a western county asks for.
+public struct Need: Sendable, Equatable {
+    public var id: Int64
+    public var county: String
+    public var kind: Kind
+    public var occupations: [String]
+    public var quantity: Int
+    /// Units already promised by confirmed matches.
+    public var matched: Int
+    public var from: Day
+    public var to: Day
+    /// 1 (can wait) … 5 (most urgent).
+    public var priority: Int
+    /// Centred on poverty-alleviated people (以脱贫人口为重点).
+    public var povertyFocus: Bool
+    public var status: NeedStatus
+    public var note: String
+    /// Seen only by the need's own side and administrators.
+    public var privateNote: String
+
+    public init(
+        id: Int64 = 0, county: String, kind: Kind, occupations: [String], quantity: Int, matched: Int = 0, from: Day, to: Day,
+        priority: Int = 3, povertyFocus: Bool = false, status: NeedStatus = .open, note: String = "", privateNote: String = ""
+    ) {
+        self.id = id
+        self.county = county
+        self.kind = kind
+        self.occupations = occupations
+        self.quantity = quantity
+        self.matched = matched
+        self.from = from
+        self.to = to
+        self.priority = priority
+        self.povertyFocus = povertyFocus
+        self.status = status
+        self.note = note
+        self.privateNote = privateNote
+    }
+}
+
+/// What an eastern organisation offers.
+public struct Offer: Sendable, Equatable {
+    public var id: Int64
+    public var organisation: Int64
+    public var kind: Kind
+    public var occupations: [String]
+    public var capacity: Int
+    public var matched: Int
+    public var from: Day
+    public var to: Day
+    public var place: String
+    public var conditions: String
+    public var status: OfferStatus
+    public var note: String
+    public var privateNote: String
+
+    public init(
+        id: Int64 = 0, organisation: Int64, kind: Kind, occupations: [String], capacity: Int, matched: Int = 0, from: Day,
+        to: Day, place: String = "", conditions: String = "", status: OfferStatus = .open, note: String = "",
+        privateNote: String = ""
+    ) {
+        self.id = id
+        self.organisation = organisation
+        self.kind = kind
+        self.occupations = occupations
+        self.capacity = capacity
+        self.matched = matched
+        self.from = from
+        self.to = to
+        self.place = place
+        self.conditions = conditions
+        self.status = status
+        self.note = note
+        self.privateNote = privateNote
+    }
+}
+
+/// Fields of a need or offer that an UPDATE changes; nil leaves a field as it is.
+public struct SubmissionChanges: Sendable {
+    public var occupations: [String]?
+    public var quantity: Int?
+    public var from: Day?
+    public var to: Day?
+    public var priority: Int?
+    public var povertyFocus: Bool?
+    public var place: String?
+    public var conditions: String?
+    public var note: String?
+    public var privateNote: String?
+
+    public init() {}
+}
+
+public struct NeedFilter: Sendable {
+    public var county: String?
+    public var province: String?
+    public var kind: Kind?
+    public var occupation: String?
+    public var status: NeedStatus?
+    public init() {}
+}
+
+public struct OfferFilter: Sendable {
+    public var organisation: Int64?
+    public var province: String?
+    public var kind: Kind?
+    public var occupation: String?
+    public var status: OfferStatus?
+    public init() {}
+}

@@ -1,0 +1,323 @@
+import MatchCore
+import MatchingEngine
+
+extension PostgresRepository {
+    // MARK: Needs
+
+    static let needColumns = """
+        n.id, n.county, n.kind,
+        coalesce((SELECT string_agg(occupation, ',' ORDER BY occupation) FROM need_occupation WHERE need = n.id), ''),
+        n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_focus, n.status, n.note,
+        n.private_note
+        """
+
+    static func need(_ row: PGRow) throws -> Need {
+        guard let kind = Kind(rawValue: try row.string(2)), let from = Day(try row.string(6)), let to = Day(try row.string(7)),
+            let status = NeedStatus(rawValue: try row.string(10))
+        else { throw PGError(sqlState: nil, message: "need \(row[0] ?? "?") has a value ewmatch cannot read") }
+        return Need(
+            id: try row.int64(0), county: try row.string(1), kind: kind,
+            occupations: try row.string(3).split(separator: ",").map(String.init), quantity: try row.int(4),
+            matched: try row.int(5), from: from, to: to, priority: try row.int(8), povertyFocus: try row.bool(9),
+            status: status, note: try row.string(11), privateNote: try row.string(12))
+    }
+
+    public func addNeed(_ need: Need, audit: AuditEntry) async throws -> Need {
+        try await write { connection in
+            try Self.checkOccupations(need.occupations, on: connection)
+            let id = try connection.query(
+                """
+                INSERT INTO need (county, kind, quantity, window_start, window_end, priority, poverty_focus, note, private_note)
+                VALUES (\(need.county), \(need.kind.rawValue), \(need.quantity), \(need.from.description)::date,
+                        \(need.to.description)::date, \(need.priority), \(need.povertyFocus), \(need.note), \(need.privateNote))
+                RETURNING id
+                """
+            ).first!.int64(0)
+            try connection.query(
+                "INSERT INTO need_occupation (need, occupation) SELECT \(id), unnest(\(Self.textArray(need.occupations))::text[])")
+            var entry = audit
+            entry.target = "need:\(id)"
+            try Self.insertAudit(entry, on: connection)
+            return try Self.loadNeed(id, on: connection)!
+        }
+    }
+
+    public func need(id: Int64) async throws -> Need? {
+        try await read { connection in try Self.loadNeed(id, on: connection) }
+    }
+
+    static func loadNeed(_ id: Int64, on connection: PGConnection, lock: Bool = false) throws -> Need? {
+        try connection.query(
+            "SELECT \(unsafeSQL: needColumns) FROM need n WHERE n.id = \(id)\(unsafeSQL: lock ? " FOR UPDATE" : "")"
+        ).first.map(need)
+    }
+
+    public func needs(filter: NeedFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Need] {
+        let afterID = page.after.flatMap { Int64($0) }
+        let (scopeCounty, scopeProvince): (String?, String?) =
+            switch scope {
+            case .county(let code): (code, nil)
+            case .westProvince(let code): (nil, code)
+            default: (nil, nil)
+            }
+        return try await read { connection in
+            try connection.query(
+                """
+                SELECT \(unsafeSQL: Self.needColumns) FROM need n
+                WHERE (\(filter.county)::text IS NULL OR n.county = \(filter.county))
+                  AND (\(filter.province)::text IS NULL OR left(n.county, 2) = \(filter.province))
+                  AND (\(scopeCounty)::text IS NULL OR n.county = \(scopeCounty))
+                  AND (\(scopeProvince)::text IS NULL OR left(n.county, 2) = \(scopeProvince))
+                  AND (\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
+                  AND (\(filter.status?.rawValue)::text IS NULL OR n.status = \(filter.status?.rawValue))
+                  AND (NOT \(openOnly) OR n.status IN ('open', 'partly_matched'))
+                  AND (\(filter.occupation)::text IS NULL OR EXISTS (
+                        SELECT 1 FROM need_occupation o WHERE o.need = n.id
+                          AND (o.occupation = \(filter.occupation) OR o.occupation LIKE \(filter.occupation) || '-%')))
+                  AND (\(afterID)::bigint IS NULL OR n.id > \(afterID))
+                ORDER BY n.id LIMIT \(page.limit)
+                """
+            ).rows.map(Self.need)
+        }
+    }
+
+    public func updateNeed(id: Int64, changes: SubmissionChanges, audit: AuditEntry) async throws -> Need {
+        try await write { connection in
+            guard let need = try Self.loadNeed(id, on: connection, lock: true) else {
+                throw RepositoryError.notFound("no need \(id)")
+            }
+            guard need.status == .open || need.status == .partlyMatched || (need.status == .filled && changes.quantity != nil) else {
+                throw RepositoryError.conflict("need \(id) is \(need.status.rawValue) and can no longer change")
+            }
+            try Self.checkChange(
+                matched: need.matched, quantity: changes.quantity, unit: "qty", reshapes: changes.reshapes, what: "need \(id)")
+            if let occupations = changes.occupations {
+                try Self.checkOccupations(occupations, on: connection)
+                try connection.query("DELETE FROM need_occupation WHERE need = \(id)")
+                try connection.query(
+                    "INSERT INTO need_occupation (need, occupation) SELECT \(id), unnest(\(Self.textArray(occupations))::text[])")
+            }
+            try connection.query(
+                """
+                UPDATE need SET quantity = coalesce(\(changes.quantity), quantity),
+                    window_start = coalesce(\(changes.from?.description)::date, window_start),
+                    window_end = coalesce(\(changes.to?.description)::date, window_end),
+                    priority = coalesce(\(changes.priority), priority),
+                    poverty_focus = coalesce(\(changes.povertyFocus), poverty_focus),
+                    note = coalesce(\(changes.note), note), private_note = coalesce(\(changes.privateNote), private_note),
+                    updated_at = now()
+                WHERE id = \(id)
+                """)
+            try connection.query(
+                """
+                UPDATE need SET status = CASE WHEN matched = 0 THEN 'open' WHEN matched < quantity THEN 'partly_matched'
+                                              ELSE 'filled' END
+                WHERE id = \(id)
+                """)
+            try Self.supersedeProposals(column: "need", id: id, on: connection)
+            try Self.insertAudit(audit, on: connection)
+            return try Self.loadNeed(id, on: connection)!
+        }
+    }
+
+    public func cancelNeed(id: Int64, audit: AuditEntry) async throws -> Need {
+        try await write { connection in
+            guard let need = try Self.loadNeed(id, on: connection, lock: true) else {
+                throw RepositoryError.notFound("no need \(id)")
+            }
+            guard need.status != .cancelled else { throw RepositoryError.conflict("need \(id) is already cancelled") }
+            guard need.matched == 0 else {
+                throw RepositoryError.conflict(
+                    "need \(id) has \(need.matched) confirmed units; cancel those matches first (MATCH CANCEL)")
+            }
+            try connection.query("UPDATE need SET status = 'cancelled', updated_at = now() WHERE id = \(id)")
+            try Self.supersedeProposals(column: "need", id: id, on: connection)
+            try Self.insertAudit(audit, on: connection)
+            return try Self.loadNeed(id, on: connection)!
+        }
+    }
+
+    // MARK: Offers
+
+    static let offerColumns = """
+        o.id, o.organisation, o.kind,
+        coalesce((SELECT string_agg(occupation, ',' ORDER BY occupation) FROM offer_occupation WHERE offer = o.id), ''),
+        o.capacity, o.matched, o.window_start::text, o.window_end::text, o.place, o.conditions, o.status, o.note,
+        o.private_note, g.province, g.city
+        """
+
+    static func offer(_ row: PGRow) throws -> Offer {
+        guard let kind = Kind(rawValue: try row.string(2)), let from = Day(try row.string(6)), let to = Day(try row.string(7)),
+            let status = OfferStatus(rawValue: try row.string(10))
+        else { throw PGError(sqlState: nil, message: "offer \(row[0] ?? "?") has a value ewmatch cannot read") }
+        return Offer(
+            id: try row.int64(0), organisation: try row.int64(1), kind: kind,
+            occupations: try row.string(3).split(separator: ",").map(String.init), capacity: try row.int(4),
+            matched: try row.int(5), from: from, to: to, place: try row.string(8), conditions: try row.string(9),
+            status: status, note: try row.string(11), privateNote: try row.string(12))
+    }
+
+    static func loadOffer(_ id: Int64, on connection: PGConnection, lock: Bool = false) throws -> (Offer, String, String)? {
+        try connection.query(
+            """
+            SELECT \(unsafeSQL: offerColumns) FROM offer o JOIN organisation g ON g.id = o.organisation
+            WHERE o.id = \(id)\(unsafeSQL: lock ? " FOR UPDATE OF o" : "")
+            """
+        ).first.map { (try offer($0), try $0.string(13), try $0.string(14)) }
+    }
+
+    public func addOffer(_ offer: Offer, audit: AuditEntry) async throws -> Offer {
+        try await write { connection in
+            try Self.checkOccupations(offer.occupations, on: connection)
+            let id = try connection.query(
+                """
+                INSERT INTO offer (organisation, kind, capacity, window_start, window_end, place, conditions, note, private_note)
+                VALUES (\(offer.organisation), \(offer.kind.rawValue), \(offer.capacity), \(offer.from.description)::date,
+                        \(offer.to.description)::date, \(offer.place), \(offer.conditions), \(offer.note), \(offer.privateNote))
+                RETURNING id
+                """
+            ).first!.int64(0)
+            try connection.query(
+                "INSERT INTO offer_occupation (offer, occupation) SELECT \(id), unnest(\(Self.textArray(offer.occupations))::text[])")
+            var entry = audit
+            entry.target = "offer:\(id)"
+            try Self.insertAudit(entry, on: connection)
+            return try Self.loadOffer(id, on: connection)!.0
+        }
+    }
+
+    public func offer(id: Int64) async throws -> (offer: Offer, province: String, city: String)? {
+        try await read { connection in try Self.loadOffer(id, on: connection) }
+    }
+
+    public func offers(filter: OfferFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Offer] {
+        let afterID = page.after.flatMap { Int64($0) }
+        let (scopeOrganisation, scopeProvince, scopeCity): (Int64?, String?, String?) =
+            switch scope {
+            case .organisation(let id): (id, nil, nil)
+            case .eastProvince(let code): (nil, code, nil)
+            case .eastCity(let name): (nil, nil, name)
+            default: (nil, nil, nil)
+            }
+        return try await read { connection in
+            try connection.query(
+                """
+                SELECT \(unsafeSQL: Self.offerColumns) FROM offer o JOIN organisation g ON g.id = o.organisation
+                WHERE (\(filter.organisation)::bigint IS NULL OR o.organisation = \(filter.organisation))
+                  AND (\(filter.province)::text IS NULL OR g.province = \(filter.province))
+                  AND (\(scopeOrganisation)::bigint IS NULL OR o.organisation = \(scopeOrganisation))
+                  AND (\(scopeProvince)::text IS NULL OR g.province = \(scopeProvince))
+                  AND (\(scopeCity)::text IS NULL OR g.city = \(scopeCity))
+                  AND (\(filter.kind?.rawValue)::text IS NULL OR o.kind = \(filter.kind?.rawValue))
+                  AND (\(filter.status?.rawValue)::text IS NULL OR o.status = \(filter.status?.rawValue))
+                  AND (NOT \(openOnly) OR o.status IN ('open', 'partly_matched'))
+                  AND (\(filter.occupation)::text IS NULL OR EXISTS (
+                        SELECT 1 FROM offer_occupation x WHERE x.offer = o.id
+                          AND (x.occupation = \(filter.occupation) OR x.occupation LIKE \(filter.occupation) || '-%')))
+                  AND (\(afterID)::bigint IS NULL OR o.id > \(afterID))
+                ORDER BY o.id LIMIT \(page.limit)
+                """
+            ).rows.map(Self.offer)
+        }
+    }
+
+    public func updateOffer(id: Int64, changes: SubmissionChanges, audit: AuditEntry) async throws -> Offer {
+        try await write { connection in
+            guard let (offer, _, _) = try Self.loadOffer(id, on: connection, lock: true) else {
+                throw RepositoryError.notFound("no offer \(id)")
+            }
+            guard offer.status == .open || offer.status == .partlyMatched || (offer.status == .filled && changes.quantity != nil)
+            else {
+                throw RepositoryError.conflict("offer \(id) is \(offer.status.rawValue) and can no longer change")
+            }
+            try Self.checkChange(
+                matched: offer.matched, quantity: changes.quantity, unit: "capacity", reshapes: changes.reshapes,
+                what: "offer \(id)")
+            if let occupations = changes.occupations {
+                try Self.checkOccupations(occupations, on: connection)
+                try connection.query("DELETE FROM offer_occupation WHERE offer = \(id)")
+                try connection.query(
+                    "INSERT INTO offer_occupation (offer, occupation) SELECT \(id), unnest(\(Self.textArray(occupations))::text[])")
+            }
+            try connection.query(
+                """
+                UPDATE offer SET capacity = coalesce(\(changes.quantity), capacity),
+                    window_start = coalesce(\(changes.from?.description)::date, window_start),
+                    window_end = coalesce(\(changes.to?.description)::date, window_end),
+                    place = coalesce(\(changes.place), place), conditions = coalesce(\(changes.conditions), conditions),
+                    note = coalesce(\(changes.note), note), private_note = coalesce(\(changes.privateNote), private_note),
+                    updated_at = now()
+                WHERE id = \(id)
+                """)
+            try connection.query(
+                """
+                UPDATE offer SET status = CASE WHEN matched = 0 THEN 'open' WHEN matched < capacity THEN 'partly_matched'
+                                               ELSE 'filled' END
+                WHERE id = \(id)
+                """)
+            try Self.supersedeProposals(column: "offer", id: id, on: connection)
+            try Self.insertAudit(audit, on: connection)
+            return try Self.loadOffer(id, on: connection)!.0
+        }
+    }
+
+    public func withdrawOffer(id: Int64, audit: AuditEntry) async throws -> Offer {
+        try await write { connection in
+            guard let (offer, _, _) = try Self.loadOffer(id, on: connection, lock: true) else {
+                throw RepositoryError.notFound("no offer \(id)")
+            }
+            guard offer.status != .withdrawn else { throw RepositoryError.conflict("offer \(id) is already withdrawn") }
+            guard offer.matched == 0 else {
+                throw RepositoryError.conflict(
+                    "offer \(id) has \(offer.matched) confirmed units; cancel those matches first (MATCH CANCEL)")
+            }
+            try connection.query("UPDATE offer SET status = 'withdrawn', updated_at = now() WHERE id = \(id)")
+            try Self.supersedeProposals(column: "offer", id: id, on: connection)
+            try Self.insertAudit(audit, on: connection)
+            return try Self.loadOffer(id, on: connection)!.0
+        }
+    }
+
+    // MARK: Shared
+
+    /// Confirmed units pin what they were confirmed for: the occupations and the window stay, and
+    /// the quantity may not drop below them.
+    static func checkChange(matched: Int, quantity: Int?, unit: String, reshapes: Bool, what: String) throws {
+        if let quantity, quantity < matched {
+            throw RepositoryError.conflict("\(what): \(unit) \(quantity) is below its \(matched) confirmed units")
+        }
+        if matched > 0 && reshapes {
+            throw RepositoryError.conflict(
+                "\(what) has \(matched) confirmed units; its occupations and window can no longer change")
+        }
+    }
+
+    static func checkOccupations(_ codes: [String], on connection: PGConnection) throws {
+        let unknown = try connection.query(
+            """
+            SELECT code FROM unnest(\(textArray(codes))::text[]) AS given(code)
+            WHERE NOT EXISTS (SELECT 1 FROM occupation o WHERE o.code = given.code) ORDER BY code
+            """
+        ).rows.compactMap { $0[0] }
+        if !unknown.isEmpty {
+            throw RepositoryError.invalid(
+                field: "occupations", message: "unknown code \(unknown.joined(separator: ", ")); OCCUPATION LIST shows them")
+        }
+    }
+
+    /// A change to a need or offer voids its unanswered proposals: they were made for other terms.
+    static func supersedeProposals(column: String, id: Int64, on connection: PGConnection) throws {
+        try connection.query(
+            "UPDATE match SET status = 'superseded', updated_at = now() WHERE \(unsafeSQL: column) = \(id) AND status = 'proposed'")
+    }
+
+    /// A PostgreSQL array literal of codes the caller has checked for shape (digits and dashes).
+    static func textArray(_ values: [String]) -> String {
+        "{" + values.map { "\"\($0)\"" }.joined(separator: ",") + "}"
+    }
+}
+
+extension SubmissionChanges {
+    /// Whether the change alters what confirmed matches were made for.
+    var reshapes: Bool { occupations != nil || from != nil || to != nil }
+}
