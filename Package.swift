@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "ewmatch",
             dependencies: [
-                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine",
+                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "LineServerTests",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore", "CommandProtocol", "EmbeddedPostgres", "TestSupport",
+                "LineServer", "PostgresStore", "MatchCore", "MatchingEngine", "CommandProtocol", "EmbeddedPostgres", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

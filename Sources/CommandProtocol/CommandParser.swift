@@ -155,7 +155,7 @@ extension Request {
         if options.contains(where: { $0.key == key }) {
             throw ProtocolError(.badSyntax, "option '\(key)' given twice")
         }
-        options.append(Option(key, value))
+        options.append(RequestOption(key, value))
     }
 }
 

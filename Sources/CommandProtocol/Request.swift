@@ -5,9 +5,9 @@ public struct Request: Sendable, Equatable {
     /// Positional words after the verb, in order, unquoted.
     public var words: [String]
     /// `key=value` options in the order given; keys are lower-cased and unique.
-    public var options: [Option]
+    public var options: [RequestOption]
 
-    public init(verb: String, words: [String] = [], options: [Option] = []) {
+    public init(verb: String, words: [String] = [], options: [RequestOption] = []) {
         self.verb = verb
         self.words = words
         self.options = options
@@ -18,7 +18,7 @@ public struct Request: Sendable, Equatable {
     }
 }
 
-public struct Option: Sendable, Equatable {
+public struct RequestOption: Sendable, Equatable {
     public var key: String
     public var value: String
 

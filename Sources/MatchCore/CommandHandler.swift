@@ -12,7 +12,7 @@ public struct CommandHandler: Sendable {
         self.repository = repository
         self.settings = settings
         self.logger = logger
-        self.registry = CommandRegistry(SessionCommands.all + RegistryCommands.all + SubmissionCommands.all)
+        self.registry = .standard
     }
 
     public var greeting: Reply { .ok(settings.greeting) }

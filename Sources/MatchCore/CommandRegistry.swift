@@ -2,6 +2,10 @@ import CommandProtocol
 
 /// Finds the command for a request: `VERB SUBVERB` first (e.g. `NEED ADD`), then `VERB`.
 public struct CommandRegistry: Sendable {
+    /// Every command of protocol v1.
+    public static let standard = CommandRegistry(
+        SessionCommands.all + RegistryCommands.all + SubmissionCommands.all + TokenCommands.all)
+
     public let commands: [CommandSpec]
     private let byName: [String: CommandSpec]
 

@@ -7,8 +7,59 @@ public protocol TokenRepository: Sendable {
     func authenticate(secret: String) async throws -> Principal?
     /// The principal behind a token id as it stands now: nil once revoked or expired.
     func principal(tokenID: Int64) async throws -> Principal?
-    /// Stores the hash of `secret` and returns the new token's principal.
-    func createToken(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?) async throws -> Principal
+    /// Stores the hash of `secret` and returns the new token's principal. `audit` is nil only for
+    /// the shell bootstrap (`ewmatch token create`), which has no principal; it is then audited as
+    /// done from the shell.
+    func createToken(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?, audit: AuditEntry?)
+        async throws -> Principal
+    func tokens(page: Page) async throws -> [TokenInfo]
+    func revokeToken(id: Int64, audit: AuditEntry) async throws
+    func auditEntries(filter: AuditFilter, page: Page) async throws -> [AuditRecord]
+}
+
+/// A token as administrators see it: never its secret or hash.
+public struct TokenInfo: Sendable {
+    public var principal: Principal
+    public var createdAt: String
+    public var expiresAt: String?
+    public var revokedAt: String?
+
+    public init(principal: Principal, createdAt: String, expiresAt: String?, revokedAt: String?) {
+        self.principal = principal
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}
+
+public struct AuditFilter: Sendable {
+    public var tokenID: Int64?
+    public var target: String?
+    public var since: String?
+    public var until: String?
+    public init() {}
+}
+
+public struct AuditRecord: Sendable {
+    public var id: Int64
+    public var at: String
+    public var tokenID: Int64?
+    public var role: String
+    public var scope: String
+    public var command: String
+    public var target: String
+    public var changes: String
+
+    public init(id: Int64, at: String, tokenID: Int64?, role: String, scope: String, command: String, target: String, changes: String) {
+        self.id = id
+        self.at = at
+        self.tokenID = tokenID
+        self.role = role
+        self.scope = scope
+        self.command = command
+        self.target = target
+        self.changes = changes
+    }
 }
 
 /// Provinces, counties, pairings, organisations and occupations. Every write records its

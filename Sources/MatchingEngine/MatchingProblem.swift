@@ -69,12 +69,22 @@ public struct MatchingProblem: Sendable, Equatable {
         if let i = groups.firstIndex(where: { $0 < 0 || Int($0) >= names.count }) {
             throw .invalidProblem("need \(i) has group \(groups[i]) outside 0..<\(names.count)")
         }
-        var weight: Int64 = 0
-        for s in score {
-            let (w, overflow) = weight.addingReportingOverflow(s)
-            guard !overflow else { throw .invalidProblem("scores overflow 64 bits") }
-            weight = w
+        // Potentials are sums of scores along tree paths and reduced costs add three of
+        // them: keeping all sums below 2^60 keeps every intermediate exact.
+        let limit = Int64(1) << 60
+        func total(_ values: [Int64], _ what: String) throws(MatchingError) -> Int64 {
+            var sum: Int64 = 0
+            for v in values {
+                let (next, overflow) = sum.addingReportingOverflow(v)
+                sum = next
+                guard !overflow, sum < limit else { throw .invalidProblem("\(what) add up to 2^60 or more") }
+            }
+            return sum
         }
+        _ = try total(score, "scores")
+        let units = min(try total(quantity, "quantities"), try total(capacity, "capacities"))
+        let (most, overflow) = (score.max() ?? 0).multipliedReportingOverflow(by: units)
+        guard !overflow, most < limit else { throw .invalidProblem("the total score could reach 2^60") }
         self.quantity = quantity
         self.capacity = capacity
         self.edgeNeed = edgeNeed

@@ -32,9 +32,9 @@ public struct PostgresRepository: Repository {
         }
     }
 
-    public func createToken(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?) async throws
-        -> Principal
-    {
+    public func createToken(
+        secret: String, role: Role, scope: String, label: String, expiresInDays: Int?, audit: AuditEntry?
+    ) async throws -> Principal {
         try await write { connection in
             let row = try connection.query(
                 """
@@ -45,7 +45,72 @@ public struct PostgresRepository: Repository {
                 """
             ).first
             guard let row else { throw RepositoryError.conflict("token was not stored") }
-            return try Self.principal(row)
+            let principal = try Self.principal(row)
+            let changes = [("role", role.rawValue), ("scope", scope), ("label", label)]
+            if let audit {
+                var entry = audit
+                entry.target = "token:\(principal.tokenID)"
+                entry.changes = changes
+                try Self.insertAudit(entry, on: connection)
+            } else {
+                try connection.query(
+                    """
+                    INSERT INTO audit_log (token_id, role, scope, command, target, changes)
+                    VALUES (NULL, 'shell', '', 'ewmatch token create', \("token:\(principal.tokenID)"),
+                            \(AuditEntry(actor: principal, command: "", target: "", changes: changes).changesJSON)::jsonb)
+                    """)
+            }
+            return principal
+        }
+    }
+
+    public func tokens(page: Page) async throws -> [TokenInfo] {
+        let afterID = page.after.flatMap { Int64($0) }
+        return try await read { connection in
+            try connection.query(
+                """
+                SELECT id, role, scope, label, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                       to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                       to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                FROM api_token WHERE (\(afterID)::bigint IS NULL OR id > \(afterID)) ORDER BY id LIMIT \(page.limit)
+                """
+            ).rows.map { row in
+                TokenInfo(principal: try Self.principal(row), createdAt: try row.string(4), expiresAt: row[5], revokedAt: row[6])
+            }
+        }
+    }
+
+    public func revokeToken(id: Int64, audit: AuditEntry) async throws {
+        try await write { connection in
+            let result = try connection.query("UPDATE api_token SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL")
+            guard result.affectedRows == 1 else {
+                let exists = try connection.query("SELECT 1 FROM api_token WHERE id = \(id)").first != nil
+                throw exists ? RepositoryError.conflict("token \(id) is already revoked") : RepositoryError.notFound("no token \(id)")
+            }
+            try Self.insertAudit(audit, on: connection)
+        }
+    }
+
+    public func auditEntries(filter: AuditFilter, page: Page) async throws -> [AuditRecord] {
+        let afterID = page.after.flatMap { Int64($0) }
+        return try await read { connection in
+            try connection.query(
+                """
+                SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), token_id, role, scope, command,
+                       target, changes::text
+                FROM audit_log
+                WHERE (\(filter.tokenID)::bigint IS NULL OR token_id = \(filter.tokenID))
+                  AND (\(filter.target)::text IS NULL OR target = \(filter.target) OR target LIKE \(filter.target) || ':%')
+                  AND (\(filter.since)::timestamptz IS NULL OR at >= \(filter.since)::timestamptz)
+                  AND (\(filter.until)::timestamptz IS NULL OR at < \(filter.until)::timestamptz)
+                  AND (\(afterID)::bigint IS NULL OR id > \(afterID))
+                ORDER BY id LIMIT \(page.limit)
+                """
+            ).rows.map { row in
+                AuditRecord(
+                    id: try row.int64(0), at: try row.string(1), tokenID: row[2].flatMap { Int64($0) }, role: try row.string(3),
+                    scope: try row.string(4), command: try row.string(5), target: try row.string(6), changes: try row.string(7))
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandProtocol
 import MatchCore
 import PostgresStore
 import Logging
@@ -16,7 +17,7 @@ struct TokenCommand: AsyncParsableCommand {
             abstract: "Create a token and print its secret once; only a hash of it is stored.")
 
         @Option(help: "admin, west or east.") var role: Role
-        @Option(help: "County code or western province (west); organisation id or eastern province/city (east).")
+        @Option(help: "west: county:<code> or province:<province>; east: org:<id>, province:<province> or city:<name>.")
         var scope: String = ""
         @Option(help: "A note saying whose token this is.") var label: String = ""
         @Option(name: .customLong("expires-days"), help: "Days until the token expires (default: never).")
@@ -33,8 +34,15 @@ struct TokenCommand: AsyncParsableCommand {
             let logger = database.makeLogger()
             let secret = TokenSecret.generate()
             let principal = try await withDatabase(database, logger: logger) { pool in
-                try await PostgresRepository(pool: pool).createToken(
-                    secret: secret, role: role, scope: scope, label: label, expiresInDays: expiresInDays)
+                let repository = PostgresRepository(pool: pool)
+                let checkedScope: String
+                do {
+                    checkedScope = try await TokenScopes.validate(role: role, scope: scope, repository: repository)
+                } catch let error as ProtocolError {
+                    throw ValidationError(error.message)
+                }
+                return try await repository.createToken(
+                    secret: secret, role: role, scope: checkedScope, label: label, expiresInDays: expiresInDays, audit: nil)
             }
             print(secret)
             logger.info("token created", metadata: ["id": "\(principal.tokenID)", "role": "\(principal.role.rawValue)"])

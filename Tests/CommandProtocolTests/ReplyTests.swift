@@ -44,7 +44,7 @@ struct ReplyTests {
         let record = Field.line(["id": "7", "note": "两个 words", "empty": "", "q": "say \"hi\"\n"])
         #expect(record == #"id=7 note="两个 words" empty="" q="say \"hi\"\n""#)
         let back = request("R " + record)
-        #expect(back?.options == [Option("id", "7"), Option("note", "两个 words"), Option("empty", ""), Option("q", "say \"hi\"\n")])
+        #expect(back?.options == [RequestOption("id", "7"), RequestOption("note", "两个 words"), RequestOption("empty", ""), RequestOption("q", "say \"hi\"\n")])
     }
 
     static let alphabet: [Unicode.Scalar] =
@@ -65,7 +65,7 @@ struct ReplyTests {
         for _ in 0..<200 {
             let value = Self.randomString(&random)
             let written = Field.quoted(value)
-            #expect(request("X \(written) k=\(written)") == Request(verb: "X", words: [value], options: [Option("k", value)]), "\(written)")
+            #expect(request("X \(written) k=\(written)") == Request(verb: "X", words: [value], options: [RequestOption("k", value)]), "\(written)")
         }
     }
 

@@ -5,7 +5,7 @@ import Testing
 @Suite("Framer and parser together")
 struct ScriptTests {
     enum Outcome: Equatable {
-        case request(String, [String], [Option])
+        case request(String, [String], [RequestOption])
         case ignored
         case error(ErrorCode)
         case data(String)
@@ -31,7 +31,7 @@ struct ScriptTests {
         let expected: [Outcome] = [
             .ignored, .ignored,
             .request("AUTH", ["tok en"], []),
-            .request("NEED", [], [Option("note", "两个 words"), Option("qty", "3")]),
+            .request("NEED", [], [RequestOption("note", "两个 words"), RequestOption("qty", "3")]),
             .error(.lineTooLong),
             .request("PING", [], []),
             .error(.badSyntax), .data("PING"), .data("# still data"), .data(".dotted"), .dataEnd,

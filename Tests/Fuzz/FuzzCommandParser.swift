@@ -101,7 +101,7 @@ private func checkReplies(_ input: [UInt8]) {
     }
     for value in records where !value.unicodeScalars.contains("\0") {
         let line = Array("R a=\(Field.quoted(value)) \(Field.quoted(value))".utf8)
-        let expected = Request(verb: "R", words: [value], options: [Option("a", value)])
+        let expected = Request(verb: "R", words: [value], options: [RequestOption("a", value)])
         precondition(CommandParser.parse(line) == .success(.request(expected)), "Field.quoted does not read back")
     }
 }

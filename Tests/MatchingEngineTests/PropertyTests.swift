@@ -104,6 +104,19 @@ import Testing
         #expect(fine.ceilTimes(2_000_000_000_000_001) == 1_999_999_999_999_999)
     }
 
+    @Test func problemsThatCouldOverflowAreRefused() {
+        #expect(throws: MatchingError.self) {
+            _ = try MatchingProblem(quantity: [1 << 59, 1 << 59], capacity: [1], edgeNeed: [], edgeOffer: [], score: [])
+        }
+        #expect(throws: MatchingError.self) {
+            _ = try MatchingProblem(
+                quantity: [1 << 40], capacity: [1 << 40], edgeNeed: [0], edgeOffer: [0], score: [1 << 30])
+        }
+        #expect(throws: MatchingError.self) {
+            _ = try MatchingProblem(quantity: [1], capacity: [1], edgeNeed: [0], edgeOffer: [1], score: [5])
+        }
+    }
+
     @Test func summaryFigures() throws {
         let p = try MatchingProblem(
             quantity: [4, 2, 3, 0], capacity: [5], edgeNeed: [0, 1], edgeOffer: [0, 0], score: [10, 20],

@@ -110,7 +110,7 @@ struct StoreTests {
         try await TestDatabase.with { database in
             let repository = PostgresRepository(pool: database.pool)
             let secret = TokenSecret.generate()
-            let created = try await repository.createToken(secret: secret, role: .west, scope: "520000", label: "guizhou", expiresInDays: 30)
+            let created = try await repository.createToken(secret: secret, role: .west, scope: "county:520204", label: "guizhou", expiresInDays: 30, audit: nil)
             #expect(created.role == .west)
             #expect(try await repository.authenticate(secret: secret) == created)
             #expect(try await repository.authenticate(secret: TokenSecret.generate()) == nil)

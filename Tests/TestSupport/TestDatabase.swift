@@ -59,7 +59,7 @@ public struct TestDatabase: Sendable {
     public static func adminToken(pool: ConnectionPool) async throws -> String {
         let secret = TokenSecret.generate()
         _ = try await PostgresRepository(pool: pool).createToken(
-            secret: secret, role: .admin, scope: "", label: "test", expiresInDays: nil)
+            secret: secret, role: .admin, scope: "", label: "test", expiresInDays: nil, audit: nil)
         return secret
     }
 }

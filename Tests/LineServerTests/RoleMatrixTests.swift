@@ -1,0 +1,167 @@
+import MatchCore
+import MatchingEngine
+import PostgresStore
+import Testing
+import TestSupport
+
+/// Every command × every role and scope: allowed, or `ERR DENIED`. Deny by default means the
+/// table must name each command; a command added without a row fails `everyCommandHasARow`.
+@Suite("Roles and scopes")
+struct RoleMatrixTests {
+    enum Who: String, CaseIterable {
+        case admin, westCounty, westProvince, westOther, eastOrg, eastProvince, eastCity, eastOther
+    }
+
+    enum Outcome { case allowed, denied }
+
+    /// Fixed ids the whole matrix works with; each row also gets fresh records of its own.
+    struct World: Sendable {
+        var guizhouCounty = "520204"  // 水城区, 贵州
+        var sichuanCounty = "510000"  // made up here for the "other" west scope: a test-only county
+        var suzhouOrg: Int64 = 0  // 江苏 苏州市
+        var guangdongOrg: Int64 = 0  // 广东 广州市
+        var tokens: [String: String] = [:]
+        var setup: Principal?
+    }
+
+    struct Row: Sendable {
+        var command: String
+        var allowed: Set<Who>
+        /// The request line for one case; `Fresh` has records made just for it.
+        var line: @Sendable (Fresh) -> String
+    }
+
+    struct Fresh: Sendable {
+        var index: Int
+        var need: Int64
+        var offer: Int64
+        var token: Int64
+        var world: World
+    }
+
+    static let everyone = Set(Who.allCases)
+    static let adminOnly: Set<Who> = [.admin]
+    static let guizhouWriters: Set<Who> = [.admin, .westCounty, .westProvince]
+    static let suzhouWriters: Set<Who> = [.admin, .eastOrg, .eastProvince, .eastCity]
+
+    static let rows: [Row] = [
+        Row(command: "PING", allowed: everyone) { _ in "PING" },
+        Row(command: "HELP", allowed: everyone) { _ in "HELP NEED" },
+        Row(command: "CAPA", allowed: everyone) { _ in "CAPA" },
+        Row(command: "AUTH", allowed: everyone) { _ in "AUTH ewm_0000000000000000000000000000000000000000" },
+        Row(command: "WHOAMI", allowed: everyone) { _ in "WHOAMI" },
+        Row(command: "FORMAT", allowed: everyone) { _ in "FORMAT json" },
+        Row(command: "QUIT", allowed: everyone) { _ in "QUIT" },
+        Row(command: "PROVINCE LIST", allowed: everyone) { _ in "PROVINCE LIST" },
+        Row(command: "COUNTY ADD", allowed: adminOnly) { f in "COUNTY ADD \(520_900 + f.index) name=测试县\(f.index)" },
+        Row(command: "COUNTY SHOW", allowed: everyone) { f in "COUNTY SHOW \(f.world.guizhouCounty)" },
+        Row(command: "COUNTY LIST", allowed: everyone) { _ in "COUNTY LIST province=52" },
+        Row(command: "COUNTY UPDATE", allowed: adminOnly) { f in "COUNTY UPDATE \(f.world.guizhouCounty) prefecture=六盘水市" },
+        Row(command: "PAIRING ADD", allowed: adminOnly) { f in "PAIRING ADD east=广东省 west=贵州省 east-city=测试市\(f.index)" },
+        Row(command: "PAIRING SHOW", allowed: everyone) { _ in "PAIRING SHOW 1" },
+        Row(command: "PAIRING LIST", allowed: everyone) { _ in "PAIRING LIST west=52" },
+        Row(command: "ORG ADD", allowed: adminOnly) { f in "ORG ADD kind=school name=测试学校\(f.index) province=32" },
+        Row(command: "ORG SHOW", allowed: everyone) { f in "ORG SHOW \(f.world.suzhouOrg)" },
+        Row(command: "ORG LIST", allowed: everyone) { _ in "ORG LIST" },
+        Row(command: "ORG UPDATE", allowed: adminOnly) { f in "ORG UPDATE \(f.world.suzhouOrg) city=苏州市" },
+        Row(command: "OCCUPATION ADD", allowed: adminOnly) { f in "OCCUPATION ADD 6-01-99 name=测试工种\(f.index)" },
+        Row(command: "OCCUPATION SHOW", allowed: everyone) { _ in "OCCUPATION SHOW 6-01" },
+        Row(command: "OCCUPATION LIST", allowed: everyone) { _ in "OCCUPATION LIST parent=6" },
+        Row(command: "NEED ADD", allowed: guizhouWriters) { f in
+            "NEED ADD county=\(f.world.guizhouCounty) kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-03-31"
+        },
+        Row(command: "NEED SHOW", allowed: everyone.subtracting([.westOther])) { f in "NEED SHOW \(f.need)" },
+        Row(command: "NEED LIST", allowed: everyone) { _ in "NEED LIST" },
+        Row(command: "NEED UPDATE", allowed: guizhouWriters) { f in "NEED UPDATE \(f.need) qty=4" },
+        Row(command: "NEED CANCEL", allowed: guizhouWriters) { f in "NEED CANCEL \(f.need)" },
+        Row(command: "OFFER ADD", allowed: suzhouWriters) { f in
+            "OFFER ADD org=\(f.world.suzhouOrg) kind=labor occupations=6-01 capacity=5 from=2027-01-01 to=2027-12-31"
+        },
+        Row(command: "OFFER SHOW", allowed: everyone.subtracting([.eastOther])) { f in "OFFER SHOW \(f.offer)" },
+        Row(command: "OFFER LIST", allowed: everyone) { _ in "OFFER LIST" },
+        Row(command: "OFFER UPDATE", allowed: suzhouWriters) { f in "OFFER UPDATE \(f.offer) capacity=6" },
+        Row(command: "OFFER WITHDRAW", allowed: suzhouWriters) { f in "OFFER WITHDRAW \(f.offer)" },
+        Row(command: "TOKEN ISSUE", allowed: adminOnly) { _ in "TOKEN ISSUE role=west scope=province:52" },
+        Row(command: "TOKEN LIST", allowed: adminOnly) { _ in "TOKEN LIST" },
+        Row(command: "TOKEN REVOKE", allowed: adminOnly) { f in "TOKEN REVOKE \(f.token)" },
+        Row(command: "AUDIT", allowed: adminOnly) { _ in "AUDIT limit=5" },
+    ]
+
+    @Test func everyCommandHasARow() {
+        let registry = CommandRegistry.standard
+        let named = Set(Self.rows.map(\.command))
+        let missing = registry.commands.map(\.name).filter { !named.contains($0) }
+        #expect(missing.isEmpty, "commands without a row in the role matrix: \(missing)")
+    }
+
+    @Test func everyCommandIsAllowedOrDeniedAsTheTableSays() async throws {
+        try await TestDatabase.with { database in
+            let world = try await Self.makeWorld(database)
+            try await TestServer.with(database: database) { port in
+                var index = 0
+                for row in Self.rows {
+                    for who in Who.allCases {
+                        index += 1
+                        let fresh = try await Self.fresh(index: index, world: world, database: database)
+                        let (client, _) = try await LineClient.connectReady(port: port)
+                        #expect(try await client.request("AUTH \(world.tokens[who.rawValue]!)").hasPrefix("OK "))
+                        let line = row.line(fresh)
+                        let reply = try await client.request(line)
+                        await client.close()
+                        if row.allowed.contains(who) {
+                            let acceptable = reply.hasPrefix("OK") || (row.command == "AUTH" && reply.hasPrefix("ERR AUTH_FAILED"))
+                            #expect(acceptable, "\(who) \(line) → \(reply)")
+                        } else {
+                            #expect(reply.hasPrefix("ERR DENIED "), "\(who) \(line) → \(reply)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func makeWorld(_ database: TestDatabase) async throws -> World {
+        var world = World()
+        let repository = PostgresRepository(pool: database.pool)
+        let admin = try await repository.createToken(
+            secret: TokenSecret.generate(), role: .admin, scope: "", label: "setup", expiresInDays: nil, audit: nil)
+        world.setup = admin
+        let audit = AuditEntry(actor: admin, command: "test setup", target: "", changes: [])
+        try await repository.addCounty(
+            County(code: world.sichuanCounty, name: "测试县", province: "51", prefecture: "", isKey: true), audit: audit)
+        world.suzhouOrg = try await repository.addOrganisation(
+            Organisation(kind: .enterprise, name: "苏州测试厂", province: "32", city: "苏州市"), audit: audit
+        ).id
+        world.guangdongOrg = try await repository.addOrganisation(
+            Organisation(kind: .enterprise, name: "广州测试厂", province: "44", city: "广州市"), audit: audit
+        ).id
+        let scopes: [Who: (Role, String)] = [
+            .admin: (.admin, ""), .westCounty: (.west, "county:\(world.guizhouCounty)"), .westProvince: (.west, "province:52"),
+            .westOther: (.west, "county:\(world.sichuanCounty)"), .eastOrg: (.east, "org:\(world.suzhouOrg)"),
+            .eastProvince: (.east, "province:32"), .eastCity: (.east, "city:苏州市"),
+            .eastOther: (.east, "org:\(world.guangdongOrg)"),
+        ]
+        for (who, (role, scope)) in scopes {
+            let secret = TokenSecret.generate()
+            _ = try await repository.createToken(secret: secret, role: role, scope: scope, label: who.rawValue, expiresInDays: nil, audit: nil)
+            world.tokens[who.rawValue] = secret
+        }
+        return world
+    }
+
+    /// A need, an offer and a token of the row's own, so that writes (cancel, withdraw, revoke)
+    /// never depend on what earlier rows did.
+    static func fresh(index: Int, world: World, database: TestDatabase) async throws -> Fresh {
+        let repository = PostgresRepository(pool: database.pool)
+        let audit = AuditEntry(actor: world.setup!, command: "test setup", target: "", changes: [])
+        let need = try await repository.addNeed(
+            Need(county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!),
+            audit: audit)
+        let offer = try await repository.addOffer(
+            Offer(organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!),
+            audit: audit)
+        let token = try await repository.createToken(
+            secret: TokenSecret.generate(), role: .west, scope: "province:52", label: "to revoke", expiresInDays: nil, audit: nil)
+        return Fresh(index: index, need: need.id, offer: offer.id, token: token.tokenID, world: world)
+    }
+}
