@@ -30,7 +30,18 @@ struct ConnectionSession {
         self.logger = logger
     }
 
+    /// Runs the loop, then gives the handler the chance to release what the session held.
     mutating func run() async throws {
+        do {
+            try await loop()
+        } catch {
+            await handler.endSession(session)
+            throw error
+        }
+        await handler.endSession(session)
+    }
+
+    private mutating func loop() async throws {
         try await send(handler.greeting)
         while let event = try await inbound.next() {
             switch event {

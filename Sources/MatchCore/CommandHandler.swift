@@ -43,25 +43,56 @@ public struct CommandHandler: Sendable {
     }
 
     public func handle(_ request: Request, session: inout Session) async -> Reply {
+        let spec: CommandSpec
+        let inner: Request
         do {
-            let (spec, inner) = try registry.resolve(request)
+            (spec, inner) = try registry.resolve(request)
+        } catch {
+            return error.reply
+        }
+        if let batch = session.batch, let failedAt = batch.failedAtLine, !BatchCommands.endsBatch(spec) {
+            return .error(.conflict, "the batch failed at line \(failedAt) and stores nothing; send ABORT (or COMMIT) to end it")
+        }
+        let reply = await run(spec, inner, session: &session)
+        if case .error(let code, let text) = reply, let batch = session.batch, batch.failedAtLine == nil,
+            !BatchCommands.endsBatch(spec)
+        {
+            // One error voids the whole batch, as the client asked for all or nothing.
+            await batch.transaction.rollback()
+            session.batch?.failedAtLine = session.linesSeen
+            return .error(code, "\(text) (batch aborted at line \(session.linesSeen); nothing was stored; send ABORT)")
+        }
+        if session.batch != nil && !BatchCommands.endsBatch(spec) && spec.name != "BEGIN" { session.batch?.commands += 1 }
+        return reply
+    }
+
+    private func run(_ spec: CommandSpec, _ request: Request, session: inout Session) async -> Reply {
+        do {
+            let repository = session.batch?.transaction.repository ?? self.repository
             if spec.requiresAuth {
-                try await revalidate(&session)
+                try await revalidate(&session, repository: repository)
             }
             let context = CommandContext(repository: repository, settings: settings, registry: registry, spec: spec)
-            return try await spec.run(inner, &session, context)
+            return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply
         } catch let error as RepositoryError {
             return Self.reply(for: error)
         } catch {
-            logger.error("command failed", metadata: ["verb": "\(request.verb)", "error": "\(error)"])
+            logger.error("command failed", metadata: ["command": "\(spec.name)", "error": "\(error)"])
             return .error(.internal, "the command failed on the server; the error is logged")
         }
     }
 
+    /// Called once the connection is gone: an open batch is rolled back and its connection freed.
+    public func endSession(_ session: Session) async {
+        if let batch = session.batch, batch.failedAtLine == nil {
+            await batch.transaction.rollback()
+        }
+    }
+
     /// A token revoked or expired stops working at once, on open connections too.
-    private func revalidate(_ session: inout Session) async throws {
+    private func revalidate(_ session: inout Session, repository: any Repository) async throws {
         guard let principal = session.principal else {
             throw ProtocolError(.unauthenticated, "AUTH <token> first")
         }

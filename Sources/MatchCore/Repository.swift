@@ -3,6 +3,10 @@
 public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository {}
 
 public protocol TokenRepository: Sendable {
+    /// Opens a transaction that the calls of the returned batch's repository share, until
+    /// `commit()` or `rollback()` (BEGIN … COMMIT on a connection).
+    func beginBatch() async throws -> any BatchTransaction
+
     /// The principal for a presented secret, or nil when it is unknown, revoked or expired.
     func authenticate(secret: String) async throws -> Principal?
     /// The principal behind a token id as it stands now: nil once revoked or expired.
@@ -15,6 +19,12 @@ public protocol TokenRepository: Sendable {
     func tokens(page: Page) async throws -> [TokenInfo]
     func revokeToken(id: Int64, audit: AuditEntry) async throws
     func auditEntries(filter: AuditFilter, page: Page) async throws -> [AuditRecord]
+}
+
+public protocol BatchTransaction: AnyObject, Sendable {
+    var repository: any Repository { get }
+    func commit() async throws
+    func rollback() async
 }
 
 /// A token as administrators see it: never its secret or hash.

@@ -8,6 +8,16 @@ public struct Session: Sendable {
     /// Set by a command (QUIT, a refused HTTP request, too many failed AUTHs) to end the connection
     /// once its reply is sent.
     public var shouldClose = false
+    /// Between BEGIN and COMMIT/ABORT.
+    public var batch: Batch?
+
+    public struct Batch: Sendable {
+        public var transaction: any BatchTransaction
+        public var startedAtLine: Int
+        public var commands = 0
+        /// The line whose error aborted the batch; later commands are refused until it ends.
+        public var failedAtLine: Int?
+    }
 
     public init() {}
 }

@@ -121,6 +121,11 @@ enum SessionCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0)
         session.shouldClose = true
+        if let batch = session.batch {
+            session.batch = nil
+            if batch.failedAtLine == nil { await batch.transaction.rollback() }
+            return .ok("bye; the open batch was dropped")
+        }
         return .ok("bye")
     }
 

@@ -64,6 +64,35 @@ public final class ConnectionPool: Service, Sendable {
         }
     }
 
+    /// Leases a live connection for longer than one call (a client's BEGIN … COMMIT batch); the
+    /// caller runs work on it with `run(on:_:)` and must hand it back with `checkin(_:)`.
+    public func checkout() async throws -> PGConnection {
+        let connection = try await lease()
+        do {
+            try await threadPool.runIfActive { try connection.ensureConnected() }
+            return connection
+        } catch {
+            release(connection)
+            throw error
+        }
+    }
+
+    public func checkin(_ connection: PGConnection) {
+        release(connection)
+    }
+
+    /// Runs `body` on a checked-out connection, on the pool's own thread.
+    public func run<T: Sendable>(on connection: PGConnection, _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await threadPool.runIfActive {
+            do {
+                return try body(connection)
+            } catch let error as PGError where error.isConnectionFailure {
+                connection.disconnect()
+                throw error
+            }
+        }
+    }
+
     /// `BEGIN` … `COMMIT` around `body`; any error rolls back.
     public func withTransaction<T: Sendable>(
         isolation: String = "READ COMMITTED",

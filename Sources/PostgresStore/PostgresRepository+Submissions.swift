@@ -86,8 +86,8 @@ extension PostgresRepository {
             guard let need = try Self.loadNeed(id, on: connection, lock: true) else {
                 throw RepositoryError.notFound("no need \(id)")
             }
-            guard need.status == .open || need.status == .partlyMatched || (need.status == .filled && changes.quantity != nil) else {
-                throw RepositoryError.conflict("need \(id) is \(need.status.rawValue) and can no longer change")
+            guard need.status != .cancelled else {
+                throw RepositoryError.conflict("need \(id) is cancelled and can no longer change")
             }
             try Self.checkChange(
                 matched: need.matched, quantity: changes.quantity, unit: "qty", reshapes: changes.reshapes, what: "need \(id)")
@@ -226,9 +226,8 @@ extension PostgresRepository {
             guard let (offer, _, _) = try Self.loadOffer(id, on: connection, lock: true) else {
                 throw RepositoryError.notFound("no offer \(id)")
             }
-            guard offer.status == .open || offer.status == .partlyMatched || (offer.status == .filled && changes.quantity != nil)
-            else {
-                throw RepositoryError.conflict("offer \(id) is \(offer.status.rawValue) and can no longer change")
+            guard offer.status != .withdrawn else {
+                throw RepositoryError.conflict("offer \(id) is withdrawn and can no longer change")
             }
             try Self.checkChange(
                 matched: offer.matched, quantity: changes.quantity, unit: "capacity", reshapes: changes.reshapes,

@@ -4,9 +4,30 @@ import MatchCore
 /// The system of record: `Repository` over the connection pool.
 public struct PostgresRepository: Repository {
     private let pool: ConnectionPool
+    /// Set inside a client's batch: every call runs in the batch's open transaction.
+    private let pinned: PGConnection?
 
     public init(pool: ConnectionPool) {
         self.pool = pool
+        self.pinned = nil
+    }
+
+    private init(pool: ConnectionPool, pinned: PGConnection) {
+        self.pool = pool
+        self.pinned = pinned
+    }
+
+    public func beginBatch() async throws -> any BatchTransaction {
+        try await Self.translatingErrors {
+            let connection = try await pool.checkout()
+            do {
+                try await pool.run(on: connection) { try $0.execute(script: "BEGIN") }
+            } catch {
+                pool.checkin(connection)
+                throw error
+            }
+            return PostgresBatch(pool: pool, connection: connection, repository: PostgresRepository(pool: pool, pinned: connection))
+        }
     }
 
     public func authenticate(secret: String) async throws -> Principal? {
@@ -122,11 +143,14 @@ public struct PostgresRepository: Repository {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await Self.translatingErrors { try await pool.withConnection(body) }
+        if let pinned { return try await Self.translatingErrors { try await pool.run(on: pinned, body) } }
+        return try await Self.translatingErrors { try await pool.withConnection(body) }
     }
 
+    /// One transaction of its own, or a part of the batch's transaction when inside one.
     func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        try await Self.translatingErrors { try await pool.withTransaction(body) }
+        if let pinned { return try await Self.translatingErrors { try await pool.run(on: pinned, body) } }
+        return try await Self.translatingErrors { try await pool.withTransaction(body) }
     }
 
     /// Database failures become the protocol's terms: an outage is `unavailable` (retryable), a
@@ -142,6 +166,31 @@ public struct PostgresRepository: Repository {
             throw RepositoryError.conflict("already exists: \(error.message)")
         } catch let error as PGError where error.sqlState == "23503" || error.sqlState == "23514" {
             throw RepositoryError.invalid(field: "value", message: error.message)
+        }
+    }
+
+    /// A client's open batch: one transaction on a connection leased until COMMIT or ROLLBACK.
+    final class PostgresBatch: BatchTransaction {
+        let pool: ConnectionPool
+        let connection: PGConnection
+        let repository: any Repository
+
+        init(pool: ConnectionPool, connection: PGConnection, repository: any Repository) {
+            self.pool = pool
+            self.connection = connection
+            self.repository = repository
+        }
+
+        func commit() async throws {
+            defer { pool.checkin(connection) }
+            try await PostgresRepository.translatingErrors {
+                try await pool.run(on: connection) { try $0.execute(script: "COMMIT") }
+            }
+        }
+
+        func rollback() async {
+            _ = try? await pool.run(on: connection) { try $0.execute(script: "ROLLBACK") }
+            pool.checkin(connection)
         }
     }
 

@@ -27,6 +27,8 @@ struct RoleMatrixTests {
     struct Row: Sendable {
         var command: String
         var allowed: Set<Who>
+        /// Lines sent first, each answered OK (a batch for COMMIT and ABORT).
+        var before: [String] = []
         /// The request line for one case; `Fresh` has records made just for it.
         var line: @Sendable (Fresh) -> String
     }
@@ -52,6 +54,9 @@ struct RoleMatrixTests {
         Row(command: "WHOAMI", allowed: everyone) { _ in "WHOAMI" },
         Row(command: "FORMAT", allowed: everyone) { _ in "FORMAT json" },
         Row(command: "QUIT", allowed: everyone) { _ in "QUIT" },
+        Row(command: "BEGIN", allowed: everyone) { _ in "BEGIN" },
+        Row(command: "COMMIT", allowed: everyone, before: ["BEGIN"]) { _ in "COMMIT" },
+        Row(command: "ABORT", allowed: everyone, before: ["BEGIN"]) { _ in "ABORT" },
         Row(command: "PROVINCE LIST", allowed: everyone) { _ in "PROVINCE LIST" },
         Row(command: "COUNTY ADD", allowed: adminOnly) { f in "COUNTY ADD \(520_900 + f.index) name=测试县\(f.index)" },
         Row(command: "COUNTY SHOW", allowed: everyone) { f in "COUNTY SHOW \(f.world.guizhouCounty)" },
@@ -105,6 +110,9 @@ struct RoleMatrixTests {
                         let fresh = try await Self.fresh(index: index, world: world, database: database)
                         let (client, _) = try await LineClient.connectReady(port: port)
                         #expect(try await client.request("AUTH \(world.tokens[who.rawValue]!)").hasPrefix("OK "))
+                        for line in row.before {
+                            #expect(try await client.request(line).hasPrefix("OK "), "\(who) \(line)")
+                        }
                         let line = row.line(fresh)
                         let reply = try await client.request(line)
                         await client.close()
