@@ -56,6 +56,9 @@ CREATE TABLE need (
     id              bigserial PRIMARY KEY,
     county          char(6) NOT NULL REFERENCES county(code),
     kind            text NOT NULL CHECK (kind IN ('labor', 'training', 'school_partnership', 'talent')),
+    -- Occupation codes, checked against the classification by ewmatch before they are stored
+    -- (an array, not a join table, so a bulk import is a single COPY).
+    occupations     text[] NOT NULL CHECK (cardinality(occupations) BETWEEN 1 AND 20),
     quantity        integer NOT NULL CHECK (quantity BETWEEN 1 AND 1000000),
     matched         integer NOT NULL DEFAULT 0 CHECK (matched >= 0 AND matched <= quantity),
     window_start    date NOT NULL,
@@ -72,18 +75,13 @@ CREATE TABLE need (
 );
 CREATE INDEX need_open ON need(kind, county) WHERE status IN ('open', 'partly_matched');
 CREATE INDEX need_county ON need(county);
-
-CREATE TABLE need_occupation (
-    need        bigint NOT NULL REFERENCES need(id) ON DELETE CASCADE,
-    occupation  text NOT NULL REFERENCES occupation(code),
-    PRIMARY KEY (need, occupation)
-);
-CREATE INDEX need_occupation_code ON need_occupation(occupation);
+CREATE INDEX need_occupations ON need USING gin (occupations);
 
 CREATE TABLE offer (
     id              bigserial PRIMARY KEY,
     organisation    bigint NOT NULL REFERENCES organisation(id),
     kind            text NOT NULL CHECK (kind IN ('labor', 'training', 'school_partnership', 'talent')),
+    occupations     text[] NOT NULL CHECK (cardinality(occupations) BETWEEN 1 AND 20),
     capacity        integer NOT NULL CHECK (capacity BETWEEN 1 AND 1000000),
     matched         integer NOT NULL DEFAULT 0 CHECK (matched >= 0 AND matched <= capacity),
     window_start    date NOT NULL,
@@ -100,13 +98,7 @@ CREATE TABLE offer (
 );
 CREATE INDEX offer_open ON offer(kind) WHERE status IN ('open', 'partly_matched');
 CREATE INDEX offer_organisation ON offer(organisation);
-
-CREATE TABLE offer_occupation (
-    offer       bigint NOT NULL REFERENCES offer(id) ON DELETE CASCADE,
-    occupation  text NOT NULL REFERENCES occupation(code),
-    PRIMARY KEY (offer, occupation)
-);
-CREATE INDEX offer_occupation_code ON offer_occupation(occupation);
+CREATE INDEX offer_occupations ON offer USING gin (occupations);
 
 -- A matching run and its proposals. A run is stored whole or not at all.
 CREATE TABLE match_run (

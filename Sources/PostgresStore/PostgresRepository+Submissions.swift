@@ -5,8 +5,7 @@ extension PostgresRepository {
     // MARK: Needs
 
     static let needColumns = """
-        n.id, n.county, n.kind,
-        coalesce((SELECT string_agg(occupation, ',' ORDER BY occupation) FROM need_occupation WHERE need = n.id), ''),
+        n.id, n.county, n.kind, array_to_string(n.occupations, ','),
         n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_focus, n.status, n.note,
         n.private_note
         """
@@ -27,14 +26,14 @@ extension PostgresRepository {
             try Self.checkOccupations(need.occupations, on: connection)
             let id = try connection.query(
                 """
-                INSERT INTO need (county, kind, quantity, window_start, window_end, priority, poverty_focus, note, private_note)
-                VALUES (\(need.county), \(need.kind.rawValue), \(need.quantity), \(need.from.description)::date,
+                INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
+                                  private_note)
+                VALUES (\(need.county), \(need.kind.rawValue), \(Self.textArray(need.occupations))::text[], \(need.quantity),
+                        \(need.from.description)::date,
                         \(need.to.description)::date, \(need.priority), \(need.povertyFocus), \(need.note), \(need.privateNote))
                 RETURNING id
                 """
             ).first!.int64(0)
-            try connection.query(
-                "INSERT INTO need_occupation (need, occupation) SELECT \(id), unnest(\(Self.textArray(need.occupations))::text[])")
             var entry = audit
             entry.target = "need:\(id)"
             try Self.insertAudit(entry, on: connection)
@@ -72,8 +71,8 @@ extension PostgresRepository {
                   AND (\(filter.status?.rawValue)::text IS NULL OR n.status = \(filter.status?.rawValue))
                   AND (NOT \(openOnly) OR n.status IN ('open', 'partly_matched'))
                   AND (\(filter.occupation)::text IS NULL OR EXISTS (
-                        SELECT 1 FROM need_occupation o WHERE o.need = n.id
-                          AND (o.occupation = \(filter.occupation) OR o.occupation LIKE \(filter.occupation) || '-%')))
+                        SELECT 1 FROM unnest(n.occupations) AS o(code)
+                        WHERE o.code = \(filter.occupation) OR o.code LIKE \(filter.occupation) || '-%'))
                   AND (\(afterID)::bigint IS NULL OR n.id > \(afterID))
                 ORDER BY n.id LIMIT \(page.limit)
                 """
@@ -91,15 +90,11 @@ extension PostgresRepository {
             }
             try Self.checkChange(
                 matched: need.matched, quantity: changes.quantity, unit: "qty", reshapes: changes.reshapes, what: "need \(id)")
-            if let occupations = changes.occupations {
-                try Self.checkOccupations(occupations, on: connection)
-                try connection.query("DELETE FROM need_occupation WHERE need = \(id)")
-                try connection.query(
-                    "INSERT INTO need_occupation (need, occupation) SELECT \(id), unnest(\(Self.textArray(occupations))::text[])")
-            }
+            if let occupations = changes.occupations { try Self.checkOccupations(occupations, on: connection) }
             try connection.query(
                 """
                 UPDATE need SET quantity = coalesce(\(changes.quantity), quantity),
+                    occupations = coalesce(\(changes.occupations.map(Self.textArray))::text[], occupations),
                     window_start = coalesce(\(changes.from?.description)::date, window_start),
                     window_end = coalesce(\(changes.to?.description)::date, window_end),
                     priority = coalesce(\(changes.priority), priority),
@@ -140,8 +135,7 @@ extension PostgresRepository {
     // MARK: Offers
 
     static let offerColumns = """
-        o.id, o.organisation, o.kind,
-        coalesce((SELECT string_agg(occupation, ',' ORDER BY occupation) FROM offer_occupation WHERE offer = o.id), ''),
+        o.id, o.organisation, o.kind, array_to_string(o.occupations, ','),
         o.capacity, o.matched, o.window_start::text, o.window_end::text, o.place, o.conditions, o.status, o.note,
         o.private_note, g.province, g.city
         """
@@ -171,14 +165,14 @@ extension PostgresRepository {
             try Self.checkOccupations(offer.occupations, on: connection)
             let id = try connection.query(
                 """
-                INSERT INTO offer (organisation, kind, capacity, window_start, window_end, place, conditions, note, private_note)
-                VALUES (\(offer.organisation), \(offer.kind.rawValue), \(offer.capacity), \(offer.from.description)::date,
+                INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note,
+                                   private_note)
+                VALUES (\(offer.organisation), \(offer.kind.rawValue), \(Self.textArray(offer.occupations))::text[],
+                        \(offer.capacity), \(offer.from.description)::date,
                         \(offer.to.description)::date, \(offer.place), \(offer.conditions), \(offer.note), \(offer.privateNote))
                 RETURNING id
                 """
             ).first!.int64(0)
-            try connection.query(
-                "INSERT INTO offer_occupation (offer, occupation) SELECT \(id), unnest(\(Self.textArray(offer.occupations))::text[])")
             var entry = audit
             entry.target = "offer:\(id)"
             try Self.insertAudit(entry, on: connection)
@@ -212,8 +206,8 @@ extension PostgresRepository {
                   AND (\(filter.status?.rawValue)::text IS NULL OR o.status = \(filter.status?.rawValue))
                   AND (NOT \(openOnly) OR o.status IN ('open', 'partly_matched'))
                   AND (\(filter.occupation)::text IS NULL OR EXISTS (
-                        SELECT 1 FROM offer_occupation x WHERE x.offer = o.id
-                          AND (x.occupation = \(filter.occupation) OR x.occupation LIKE \(filter.occupation) || '-%')))
+                        SELECT 1 FROM unnest(o.occupations) AS x(code)
+                        WHERE x.code = \(filter.occupation) OR x.code LIKE \(filter.occupation) || '-%'))
                   AND (\(afterID)::bigint IS NULL OR o.id > \(afterID))
                 ORDER BY o.id LIMIT \(page.limit)
                 """
@@ -232,15 +226,11 @@ extension PostgresRepository {
             try Self.checkChange(
                 matched: offer.matched, quantity: changes.quantity, unit: "capacity", reshapes: changes.reshapes,
                 what: "offer \(id)")
-            if let occupations = changes.occupations {
-                try Self.checkOccupations(occupations, on: connection)
-                try connection.query("DELETE FROM offer_occupation WHERE offer = \(id)")
-                try connection.query(
-                    "INSERT INTO offer_occupation (offer, occupation) SELECT \(id), unnest(\(Self.textArray(occupations))::text[])")
-            }
+            if let occupations = changes.occupations { try Self.checkOccupations(occupations, on: connection) }
             try connection.query(
                 """
                 UPDATE offer SET capacity = coalesce(\(changes.quantity), capacity),
+                    occupations = coalesce(\(changes.occupations.map(Self.textArray))::text[], occupations),
                     window_start = coalesce(\(changes.from?.description)::date, window_start),
                     window_end = coalesce(\(changes.to?.description)::date, window_end),
                     place = coalesce(\(changes.place), place), conditions = coalesce(\(changes.conditions), conditions),
