@@ -219,7 +219,10 @@ enum NetworkSimplex {
         }
 
         mutating func run() -> Int {
-            let blockSize = max(10, Int(Double(m).squareRoot()))
+            // A quarter of LEMON's √arcs: measured on the bench's medium and large
+            // instances, smaller blocks cost a few more pivots but far less pricing
+            // (medium 1.1 → 0.65 s, large 33 → 23 s; an eighth is slower again).
+            let blockSize = max(10, Int(Double(m).squareRoot()) / 4)
             var nextArc = 0
             var pivots = 0
             stem.reserveCapacity(64)
