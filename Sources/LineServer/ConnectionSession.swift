@@ -10,7 +10,7 @@ struct ConnectionSession {
     typealias Outbound = NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     let channel: any Channel
-    var inbound: Inbound
+    let inbound: InboundReader
     let outbound: Outbound
     let handler: CommandHandler
     let logger: Logger
@@ -24,7 +24,7 @@ struct ConnectionSession {
     ) {
         self.shutdownFlag = shutdownFlag
         self.channel = channel
-        self.inbound = inbound
+        self.inbound = InboundReader(inbound)
         self.outbound = outbound
         self.handler = handler
         self.logger = logger
@@ -46,11 +46,10 @@ struct ConnectionSession {
         while let event = try await inbound.next() {
             switch event {
             case .frame(.line(let bytes, let announcesDataBlock)):
-                let reply = await handler.handle(line: bytes, session: &session)
-                if announcesDataBlock {
-                    // The block belongs to its command even when the command was refused.
-                    try await skipDataBlock()
-                }
+                let block = announcesDataBlock ? FramedDataBlock(inbound) : nil
+                let reply = await handler.handle(line: bytes, session: &session, dataBlock: block)
+                // The block belongs to its command even when the command was refused or stopped early.
+                if let block { try await block.skipRest() }
                 if let reply { try await send(reply) }
                 if session.shouldClose {
                     try await closeAfterReply()
@@ -100,15 +99,59 @@ struct ConnectionSession {
         while try await inbound.next() != nil {}
     }
 
-    private mutating func skipDataBlock() async throws {
-        while let event = try await inbound.next() {
-            if case .frame(.dataEnd) = event { return }
-        }
-    }
-
     private func send(_ reply: Reply) async throws {
         try await outbound.write(ByteBuffer(string: reply.rendered()))
     }
+}
+
+/// The connection's inbound stream, shared by the loop and the data block of the command it runs.
+/// Only the connection's own task uses it.
+final class InboundReader: @unchecked Sendable {
+    private var iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
+
+    init(_ iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator) {
+        self.iterator = iterator
+    }
+
+    func next() async throws -> ConnectionEvent? {
+        try await iterator.next()
+    }
+}
+
+/// The lines of one data block, up to its closing `.`.
+final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
+    private let inbound: InboundReader
+    private var finished = false
+
+    init(_ inbound: InboundReader) {
+        self.inbound = inbound
+    }
+
+    func nextLine() async throws -> DataBlockLine? {
+        guard !finished else { return nil }
+        while let event = try await inbound.next() {
+            switch event {
+            case .frame(.dataLine(let bytes)): return .line(bytes)
+            case .frame(.dataLineTooLong(let length)): return .tooLong(length: length)
+            case .frame(.dataEnd):
+                finished = true
+                return nil
+            case .frame(.line), .frame(.lineTooLong), .idle:
+                // The framer is in data mode until the block ends, and a client uploading is not idle.
+                continue
+            }
+        }
+        finished = true
+        throw DataBlockTruncated()
+    }
+
+    func skipRest() async throws {
+        while try await nextLine() != nil {}
+    }
+}
+
+struct DataBlockTruncated: Error, CustomStringConvertible {
+    var description: String { "the connection ended inside a data block" }
 }
 
 /// Set from the graceful-shutdown handler, read by the connection loop.

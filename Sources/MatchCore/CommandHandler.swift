@@ -18,16 +18,17 @@ public struct CommandHandler: Sendable {
     public var greeting: Reply { .ok(settings.greeting) }
 
     /// Handles one framed line. Returns nil for blank and comment lines, which get no reply.
-    public func handle(line: [UInt8], session: inout Session) async -> Reply? {
+    /// `dataBlock` carries the lines after a line that announced a block.
+    public func handle(line: [UInt8], session: inout Session, dataBlock: (any DataBlockSource)? = nil) async -> Reply? {
         session.linesSeen += 1
         // A script saved by an editor that writes a byte-order mark still starts with a command.
         if session.linesSeen == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) {
-            return await handle(line: Array(line.dropFirst(3)), firstLine: true, session: &session)
+            return await handle(line: Array(line.dropFirst(3)), firstLine: true, session: &session, dataBlock: dataBlock)
         }
-        return await handle(line: line, firstLine: session.linesSeen == 1, session: &session)
+        return await handle(line: line, firstLine: session.linesSeen == 1, session: &session, dataBlock: dataBlock)
     }
 
-    private func handle(line: [UInt8], firstLine: Bool, session: inout Session) async -> Reply? {
+    private func handle(line: [UInt8], firstLine: Bool, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply? {
         if firstLine && CommandParser.looksLikeHTTP(line) {
             session.shouldClose = true
             return .error(.notThisProtocol, "this is the ewmatch line protocol, not HTTP; connect with nc")
@@ -38,11 +39,11 @@ public struct CommandHandler: Sendable {
         case .success(.ignored):
             return nil
         case .success(.request(let request)):
-            return await handle(request, session: &session)
+            return await handle(request, session: &session, dataBlock: dataBlock)
         }
     }
 
-    public func handle(_ request: Request, session: inout Session) async -> Reply {
+    public func handle(_ request: Request, session: inout Session, dataBlock: (any DataBlockSource)? = nil) async -> Reply {
         let spec: CommandSpec
         let inner: Request
         do {
@@ -53,7 +54,7 @@ public struct CommandHandler: Sendable {
         if let batch = session.batch, let failedAt = batch.failedAtLine, !BatchCommands.endsBatch(spec) {
             return .error(.conflict, "the batch failed at line \(failedAt) and stores nothing; send ABORT (or COMMIT) to end it")
         }
-        let reply = await run(spec, inner, session: &session)
+        let reply = await run(spec, inner, session: &session, dataBlock: dataBlock)
         if case .error(let code, let text) = reply, let batch = session.batch, batch.failedAtLine == nil,
             !BatchCommands.endsBatch(spec)
         {
@@ -66,13 +67,14 @@ public struct CommandHandler: Sendable {
         return reply
     }
 
-    private func run(_ spec: CommandSpec, _ request: Request, session: inout Session) async -> Reply {
+    private func run(_ spec: CommandSpec, _ request: Request, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply {
         do {
             let repository = session.batch?.transaction.repository ?? self.repository
             if spec.requiresAuth {
                 try await revalidate(&session, repository: repository)
             }
-            let context = CommandContext(repository: repository, settings: settings, registry: registry, spec: spec)
+            let context = CommandContext(
+                repository: repository, settings: settings, registry: registry, spec: spec, dataBlock: dataBlock)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply

@@ -4,7 +4,8 @@ import CommandProtocol
 public struct CommandRegistry: Sendable {
     /// Every command of protocol v1.
     public static let standard = CommandRegistry(
-        SessionCommands.all + BatchCommands.all + RegistryCommands.all + SubmissionCommands.all + TokenCommands.all)
+        SessionCommands.all + BatchCommands.all + RegistryCommands.all + SubmissionCommands.all + ImportCommands.all
+            + TokenCommands.all)
 
     public let commands: [CommandSpec]
     private let byName: [String: CommandSpec]

@@ -33,6 +33,8 @@ public struct CommandContext: Sendable {
     public var registry: CommandRegistry
     /// The command being run, for its usage line in error replies.
     public var spec: CommandSpec
+    /// The data block after the command line, for commands that take one.
+    public var dataBlock: (any DataBlockSource)?
 
     /// Refuses extra or missing positional words and unknown options, naming them and the usage.
     public func validate(_ request: Request, words allowed: ClosedRange<Int>, options known: Set<String> = []) throws(ProtocolError) {

@@ -1,6 +1,6 @@
 /// What the command logic needs from the system of record. `PostgresStore` implements it over
 /// libpq; the command logic never sees SQL.
-public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository {}
+public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository, BulkRepository {}
 
 public protocol TokenRepository: Sendable {
     /// Opens a transaction that the calls of the returned batch's repository share, until
@@ -112,6 +112,35 @@ public protocol SubmissionRepository: Sendable {
     func offers(filter: OfferFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Offer]
     func updateOffer(id: Int64, changes: SubmissionChanges, audit: AuditEntry) async throws -> Offer
     func withdrawOffer(id: Int64, audit: AuditEntry) async throws -> Offer
+}
+
+/// Bulk import: the codes rows are checked against, and a COPY stream into PostgreSQL.
+public protocol BulkRepository: Sendable {
+    func importReference() async throws -> ImportReference
+    /// Opens a transaction (or joins the open batch) and starts `statement` (`COPY … FROM STDIN`).
+    func beginCopy(_ statement: String) async throws -> any CopyWriter
+}
+
+public struct ImportReference: Sendable {
+    public var counties: Set<String>
+    public var occupations: Set<String>
+    /// Organisation id → (province, city).
+    public var organisations: [Int64: (String, String)]
+
+    public init(counties: Set<String>, occupations: Set<String>, organisations: [Int64: (String, String)]) {
+        self.counties = counties
+        self.occupations = occupations
+        self.organisations = organisations
+    }
+}
+
+public protocol CopyWriter: AnyObject, Sendable {
+    /// COPY text-format rows, each ending in `\n`.
+    func write(_ rows: [UInt8]) async throws
+    /// Ends the COPY, records `audit` and commits (unless inside a batch); returns the rows stored.
+    func finish(audit: AuditEntry) async throws -> Int
+    /// Stores nothing.
+    func cancel(reason: String) async
 }
 
 /// Failures a repository reports in terms the protocol can answer.

@@ -3,9 +3,11 @@ import MatchCore
 
 /// The system of record: `Repository` over the connection pool.
 public struct PostgresRepository: Repository {
-    private let pool: ConnectionPool
+    let pool: ConnectionPool
     /// Set inside a client's batch: every call runs in the batch's open transaction.
     private let pinned: PGConnection?
+
+    var batchConnection: PGConnection? { pinned }
 
     public init(pool: ConnectionPool) {
         self.pool = pool

@@ -78,10 +78,8 @@ public final class PGConnection: Sendable {
         }
     }
 
-    /// Streams rows into `COPY … FROM STDIN` (text format). `rows` yields already-encoded lines
-    /// ending in `\n`; they are sent in chunks of about 64 KiB.
-    @discardableResult
-    public func copyIn(_ statement: String, rows: some Sequence<String>) throws(PGError) -> Int {
+    /// Starts `COPY … FROM STDIN`; the data follows with `copyPut`, then `copyEnd` or `copyAbort`.
+    public func copyStart(_ statement: String) throws(PGError) {
         try withHandle { connection throws(PGError) in
             let start = PQexec(connection, statement)
             guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -89,23 +87,61 @@ public final class PGConnection: Sendable {
                 throw PGError(sqlState: nil, message: "\(statement) did not start COPY")
             }
             PQclear(start)
-            var chunk: [UInt8] = []
-            chunk.reserveCapacity(70_000)
-            var failure: String?
-            for row in rows {
-                chunk.append(contentsOf: row.utf8)
-                if chunk.count >= 65_536 {
-                    if !Self.putCopyData(connection, &chunk) { failure = Self.errorText(connection); break }
-                }
+        }
+    }
+
+    public func copyPut(_ bytes: [UInt8]) throws(PGError) {
+        try withHandle { connection throws(PGError) in
+            let sent = bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
             }
-            if failure == nil, !chunk.isEmpty, !Self.putCopyData(connection, &chunk) { failure = Self.errorText(connection) }
+            guard sent == 1 else {
+                throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
+            }
+        }
+    }
+
+    /// Ends the COPY and returns the rows it stored; a bad row surfaces here as the server's error.
+    @discardableResult
+    public func copyEnd() throws(PGError) -> Int {
+        try finishCopy(failure: nil)
+    }
+
+    /// Ends the COPY so that it stores nothing.
+    public func copyAbort(_ reason: String) {
+        _ = try? finishCopy(failure: reason)
+    }
+
+    private func finishCopy(failure: String?) throws(PGError) -> Int {
+        try withHandle { connection throws(PGError) in
             if PQputCopyEnd(connection, failure) != 1 {
                 throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
             }
-            let result = try Self.consume(PQgetResult(connection), connection: connection)
-            Self.drainResults(connection)
-            return result.affectedRows
+            defer { Self.drainResults(connection) }
+            return try Self.consume(PQgetResult(connection), connection: connection).affectedRows
         }
+    }
+
+    /// Streams already-encoded COPY text rows (each ending in `\n`) in chunks of about 64 KiB.
+    @discardableResult
+    public func copyIn(_ statement: String, rows: some Sequence<String>) throws(PGError) -> Int {
+        try copyStart(statement)
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(70_000)
+        do {
+            for row in rows {
+                chunk.append(contentsOf: row.utf8)
+                if chunk.count >= 65_536 {
+                    try copyPut(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if !chunk.isEmpty { try copyPut(chunk) }
+        } catch {
+            copyAbort("client failed while sending")
+            throw error
+        }
+        return try copyEnd()
     }
 
     private func withHandle<T: Sendable>(_ body: (OpaquePointer) throws(PGError) -> T) throws(PGError) -> T {
@@ -126,14 +162,6 @@ public final class PGConnection: Sendable {
                 PQconnectdbParams(keyPointers + [nil], valuePointers + [nil], 1)
             }
         }
-    }
-
-    private static func putCopyData(_ connection: OpaquePointer, _ chunk: inout [UInt8]) -> Bool {
-        let sent = chunk.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-        }
-        chunk.removeAll(keepingCapacity: true)
-        return sent == 1
     }
 
     /// Copies the result out, clears it, and turns an error status into a `PGError`.

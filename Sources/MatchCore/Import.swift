@@ -1,0 +1,186 @@
+import CommandProtocol
+import Foundation
+import MatchingEngine
+
+/// Turns CSV rows of a data block into rows for PostgreSQL's COPY (text format), checking every
+/// value on the way: the first bad one stops the import, which then stores nothing.
+struct ImportConverter {
+    enum Target { case needs, offers }
+
+    struct RowError: Error {
+        var row: Int
+        var column: String
+        var message: String
+    }
+
+    /// Header names a file may use for each column; the first is the canonical one.
+    static let needColumns: [(names: [String], required: Bool)] = [
+        (["county"], true), (["kind"], true), (["occupations", "occupation"], true), (["qty", "quantity"], true),
+        (["from", "start", "window_start"], true), (["to", "end", "window_end"], true), (["priority"], false),
+        (["poverty", "poverty_focus"], false), (["note"], false), (["private_note", "private-note"], false),
+    ]
+    static let offerColumns: [(names: [String], required: Bool)] = [
+        (["org", "organisation", "organization"], true), (["kind"], true), (["occupations", "occupation"], true),
+        (["capacity", "qty", "quantity"], true), (["from", "start", "window_start"], true), (["to", "end", "window_end"], true),
+        (["place"], false), (["conditions"], false), (["note"], false), (["private_note", "private-note"], false),
+    ]
+
+    let target: Target
+    /// For each canonical column, its index in the file's rows (nil when absent).
+    private let positions: [Int?]
+    private let columnNames: [String]
+    private let headerCount: Int
+    private let counties: Set<String>
+    private let occupations: Set<String>
+    /// Organisation id → (province, city), for offers and east scopes.
+    private let organisations: [Int64: (String, String)]
+    private let scope: Scope
+
+    init(
+        target: Target, header: [String], counties: Set<String>, occupations: Set<String>,
+        organisations: [Int64: (String, String)], scope: Scope
+    ) throws(ProtocolError) {
+        self.target = target
+        self.counties = counties
+        self.occupations = occupations
+        self.organisations = organisations
+        self.scope = scope
+        let columns = target == .needs ? Self.needColumns : Self.offerColumns
+        let normalized = header.map { asciiLowercased($0.trimmingSpaces) }
+        for (index, name) in normalized.enumerated() where !columns.contains(where: { $0.names.contains(name) }) {
+            throw ProtocolError(
+                .badArg,
+                "header column \(index + 1) '\(header[index])' is not one of \(columns.map { $0.names[0] }.joined(separator: ","))")
+        }
+        var positions: [Int?] = []
+        for column in columns {
+            let found = normalized.indices.filter { column.names.contains(normalized[$0]) }
+            if found.count > 1 { throw ProtocolError(.badArg, "header names column '\(column.names[0])' twice") }
+            if column.required && found.isEmpty {
+                throw ProtocolError(.badArg, "header lacks the required column '\(column.names[0])'")
+            }
+            positions.append(found.first)
+        }
+        self.positions = positions
+        self.columnNames = columns.map { $0.names[0] }
+        self.headerCount = header.count
+    }
+
+    var copyStatement: String {
+        switch target {
+        case .needs:
+            "COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note) FROM STDIN"
+        case .offers:
+            "COPY offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note, private_note) FROM STDIN"
+        }
+    }
+
+    /// Appends the COPY line for one CSV record to `out`.
+    func convert(_ fields: [[UInt8]], row: Int, into out: inout [UInt8]) throws(RowError) {
+        guard fields.count == headerCount else {
+            throw RowError(row: row, column: "-", message: "the row has \(fields.count) fields, the header \(headerCount)")
+        }
+        var values: [String] = []
+        values.reserveCapacity(columnNames.count)
+        for position in positions {
+            values.append(position.map { String(decoding: fields[$0], as: UTF8.self).trimmingSpaces } ?? "")
+        }
+        func fail(_ column: Int, _ message: String) -> RowError {
+            RowError(row: row, column: columnNames[column], message: message)
+        }
+        // Columns 0–5 are the same shape for needs and offers: owner, kind, occupations, units, from, to.
+        let owner = values[0]
+        switch target {
+        case .needs:
+            guard counties.contains(owner) else { throw fail(0, "no county '\(owner)'") }
+            guard SubmissionCommands.contains(scope, county: owner) else { throw fail(0, "county \(owner) is outside this token's scope") }
+        case .offers:
+            guard let id = Int64(owner), let (province, city) = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
+            guard SubmissionCommands.contains(scope, organisation: id, province: province, city: city) else {
+                throw fail(0, "organisation \(owner) is outside this token's scope")
+            }
+        }
+        guard let kind = Kind(rawValue: asciiLowercased(values[1])) else {
+            throw fail(1, "'\(values[1])' is not one of labor|training|school_partnership|talent")
+        }
+        let codes = values[2].split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "|" || $0 == " " }).map(String.init)
+        guard (1...20).contains(codes.count) else { throw fail(2, "give 1 to 20 occupation codes separated by ;") }
+        for code in codes where !occupations.contains(code) { throw fail(2, "unknown occupation code '\(code)'") }
+        guard let units = Int(values[3]), (1...1_000_000).contains(units) else {
+            throw fail(3, "must be a whole number from 1 to 1000000, not '\(values[3])'")
+        }
+        guard let from = Day(values[4]) else { throw fail(4, "'\(values[4])' is not a date YYYY-MM-DD") }
+        guard let to = Day(values[5]) else { throw fail(5, "'\(values[5])' is not a date YYYY-MM-DD") }
+        guard from <= to else { throw fail(4, "\(from) is after to \(to)") }
+        var line = [owner, kind.rawValue, "{" + Array(Set(codes)).sorted().joined(separator: ",") + "}", String(units), from.description, to.description]
+        switch target {
+        case .needs:
+            var priority = 3
+            if !values[6].isEmpty {
+                guard let value = Int(values[6]), (1...5).contains(value) else { throw fail(6, "must be 1 to 5, not '\(values[6])'") }
+                priority = value
+            }
+            var poverty = false
+            if !values[7].isEmpty {
+                switch asciiLowercased(values[7]) {
+                case "yes", "y", "true", "1", "是": poverty = true
+                case "no", "n", "false", "0", "否": poverty = false
+                default: throw fail(7, "must be yes or no, not '\(values[7])'")
+                }
+            }
+            line += [String(priority), poverty ? "t" : "f"]
+            for index in 8...9 {
+                guard values[index].count <= 2_000 else { throw fail(index, "is longer than 2000 characters") }
+                line.append(values[index])
+            }
+        case .offers:
+            for index in 6...9 {
+                let limit = index == 6 ? 200 : 2_000
+                guard values[index].count <= limit else { throw fail(index, "is longer than \(limit) characters") }
+                line.append(values[index])
+            }
+        }
+        Self.appendCopyLine(line, to: &out)
+    }
+
+    /// COPY text format: tab-separated, with backslash escapes for the characters that would
+    /// break it.
+    static func appendCopyLine(_ fields: [String], to out: inout [UInt8]) {
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "\t")) }
+            for byte in field.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                default: out.append(byte)
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// The text encodings an import accepts: what Chinese spreadsheet software writes, too.
+enum ImportEncoding: String, CaseIterable {
+    case utf8 = "utf-8"
+    case gb18030
+
+    /// Foundation's number for GB 18030 (kCFStringEncodingGB_18030_2000 as an NSStringEncoding).
+    static let gb18030Encoding = String.Encoding(rawValue: 0x8000_0632)
+
+    /// One line as UTF-8 bytes; a byte-order mark on the first line is dropped.
+    func decode(_ bytes: [UInt8], first: Bool) -> [UInt8]? {
+        switch self {
+        case .utf8:
+            let body = first && bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+            return String(validating: body, as: UTF8.self) == nil ? nil : body
+        case .gb18030:
+            let body = first && bytes.starts(with: [0x84, 0x31, 0x95, 0x33]) ? Array(bytes.dropFirst(4)) : bytes
+            if body.allSatisfy({ $0 < 0x80 }) { return body }
+            guard let text = String(data: Data(body), encoding: Self.gb18030Encoding) else { return nil }
+            return Array(text.utf8)
+        }
+    }
+}
