@@ -48,6 +48,31 @@ struct BinaryTests {
         }
     }
 
+    @Test func importFromTheShellStreamsAFileThroughTheServer() async throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "LineServerTests/Fixtures/needs-gb18030.csv").path
+        try await TestDatabase.with { database in
+            let url = database.conninfo
+            let (_, tokenOutput) = try await ChildProcess.run(Self.binary, ["token", "create", "--role", "admin", "--database-url", url])
+            let token = try #require(tokenOutput.split(separator: "\n").first { $0.hasPrefix("ewm_") }.map(String.init))
+            let server = try ChildProcess(Self.binary, ["serve", "--port", "0", "--database-url", url])
+            let port = String(try Self.listeningPort(in: try await server.waitForOutput(containing: "listening")))
+            let environment: [String: String?] = ["EWMATCH_TOKEN": token]
+
+            let (refused, refusal) = try await ChildProcess.run(
+                Self.binary, ["import", "needs", fixture, "--port", port], environment: environment)
+            #expect(refused == 1)
+            #expect(refusal.contains("ERR BAD_ARG block line 2 is not valid utf-8"))
+            let (code, output) = try await ChildProcess.run(
+                Self.binary, ["import", "needs", fixture, "--encoding", "gb18030", "--port", port], environment: environment)
+            #expect(code == 0)
+            #expect(output.contains("OK imported 2 needs"))
+
+            server.signal(SIGTERM)
+            #expect(try await server.wait() == 0)
+        }
+    }
+
     @Test func migrateReportsTheSchemaVersion() async throws {
         try await TestDatabase.with { database in
             let (code, output) = try await ChildProcess.run(Self.binary, ["migrate", "--database-url", database.conninfo])
