@@ -113,6 +113,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport", "MatchCore"], swiftSettings: swiftSettings),
     ]
 )

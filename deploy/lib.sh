@@ -46,9 +46,12 @@ as_pg_user() {
 }
 
 # Starts a cluster in a fresh directory under /tmp listening on a unix socket there only, and
-# exports the PG* variables that libpq (and so ewmatch and its tests) read.
+# exports the PG* variables that libpq (and so ewmatch and its tests) read. Tests trade
+# durability for speed (no fsync); `start_throwaway_postgres durable` keeps PostgreSQL's
+# defaults, as benchmarks that compare commit rates must.
 start_throwaway_postgres() {
-    local bindir user dir
+    local bindir user dir settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${1:-}" = durable ] && settings=
     bindir=$(pg_bindir)
     user=$(pg_run_user)
     dir=$(mktemp -d /tmp/ewmatch-test-pg.XXXXXX)
@@ -60,7 +63,7 @@ start_throwaway_postgres() {
     as_pg_user "$user" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     as_pg_user "$user" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 $settings" \
         start >/dev/null || { cat "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
     export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
     unset DATABASE_URL

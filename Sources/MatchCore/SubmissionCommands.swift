@@ -60,7 +60,7 @@ enum SubmissionCommands {
         "NEED LIST",
         usage:
             "NEED LIST [county=<code>] [province=<province>] [kind=…] [occupation=<code>] [status=open|partly_matched|filled|cancelled] [limit=N] [after=<id>]",
-        summary: "list needs, newest last (west: its own; east: every open need)"
+        summary: "list needs, oldest first (west: its own; east: every open need)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["county", "province", "kind", "occupation", "status", "limit", "after"])
         let scope = try context.scope(session)
@@ -185,7 +185,7 @@ enum SubmissionCommands {
         "OFFER LIST",
         usage:
             "OFFER LIST [org=<id>] [province=<province>] [kind=…] [occupation=<code>] [status=open|partly_matched|filled|withdrawn] [limit=N] [after=<id>]",
-        summary: "list offers, newest last (east: its own; west: every open offer)"
+        summary: "list offers, oldest first (east: its own; west: every open offer)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["org", "province", "kind", "occupation", "status", "limit", "after"])
         let scope = try context.scope(session)
