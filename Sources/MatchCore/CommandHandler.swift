@@ -70,14 +70,19 @@ public struct CommandHandler: Sendable {
     private func run(_ spec: CommandSpec, _ request: Request, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply {
         do {
             let repository = session.batch?.transaction.repository ?? self.repository
-            if spec.requiresAuth {
+            if spec.requiresAuth && !spec.checksTokenInItsWrite {
                 try await revalidate(&session, repository: repository)
+            } else if spec.requiresAuth && session.principal == nil {
+                throw ProtocolError(.unauthenticated, "AUTH <token> first")
             }
             let context = CommandContext(
                 repository: repository, settings: settings, registry: registry, spec: spec, dataBlock: dataBlock)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply
+        } catch RepositoryError.tokenRevoked {
+            session.principal = nil
+            return .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
         } catch let error as RepositoryError {
             return Self.reply(for: error)
         } catch {
@@ -111,6 +116,7 @@ public struct CommandHandler: Sendable {
         case .notFound(let detail): .error(.notFound, detail)
         case .conflict(let detail): .error(.conflict, detail)
         case .invalid(let field, let message): .error(.badArg, "\(field): \(message)")
+        case .tokenRevoked: .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
         }
     }
 }

@@ -11,17 +11,21 @@ public struct CommandSpec: Sendable {
     public var requiresAuth: Bool
     /// The request line is followed by a data block (see LineFramer).
     public var takesDataBlock: Bool
+    /// The command's write checks the token in its own transaction, so the handler does not
+    /// spend a round trip re-checking it first (NEED ADD, the hot path of submissions).
+    public var checksTokenInItsWrite: Bool
     public var run: Run
 
     public init(
         _ name: String, usage: String, summary: String, requiresAuth: Bool = true, takesDataBlock: Bool = false,
-        run: @escaping Run
+        checksTokenInItsWrite: Bool = false, run: @escaping Run
     ) {
         self.name = name
         self.usage = usage
         self.summary = summary
         self.requiresAuth = requiresAuth
         self.takesDataBlock = takesDataBlock
+        self.checksTokenInItsWrite = checksTokenInItsWrite
         self.run = run
     }
 }

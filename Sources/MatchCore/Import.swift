@@ -11,6 +11,8 @@ struct ImportConverter {
         var row: Int
         var column: String
         var message: String
+        /// DENIED for a row outside the token's scope, BAD_ARG for a bad value.
+        var code: ErrorCode = .badArg
     }
 
     /// Header names a file may use for each column; the first is the canonical one.
@@ -93,11 +95,14 @@ struct ImportConverter {
         switch target {
         case .needs:
             guard counties.contains(owner) else { throw fail(0, "no county '\(owner)'") }
-            guard SubmissionCommands.contains(scope, county: owner) else { throw fail(0, "county \(owner) is outside this token's scope") }
+            guard SubmissionCommands.contains(scope, county: owner) else {
+                throw RowError(row: row, column: columnNames[0], message: "county \(owner) is outside this token's scope", code: .denied)
+            }
         case .offers:
             guard let id = Int64(owner), let (province, city) = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
             guard SubmissionCommands.contains(scope, organisation: id, province: province, city: city) else {
-                throw fail(0, "organisation \(owner) is outside this token's scope")
+                throw RowError(
+                    row: row, column: columnNames[0], message: "organisation \(owner) is outside this token's scope", code: .denied)
             }
         }
         guard let kind = Kind(rawValue: asciiLowercased(values[1])) else {

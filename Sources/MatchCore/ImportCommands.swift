@@ -72,7 +72,7 @@ enum ImportCommands {
                 do {
                     try current.convert(fields, row: row, into: &chunk)
                 } catch {
-                    throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)")
+                    throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)", code: error.code)
                 }
                 if chunk.count >= 256 * 1024 {
                     try await writer!.write(chunk)
@@ -92,8 +92,8 @@ enum ImportCommands {
         }
     }
 
-    static func refusal(_ message: String) -> ProtocolError {
-        ProtocolError(.badArg, "\(message); nothing was stored")
+    static func refusal(_ message: String, code: ErrorCode = .badArg) -> ProtocolError {
+        ProtocolError(code, "\(message); nothing was stored")
     }
 
     static let needExport = CommandSpec(

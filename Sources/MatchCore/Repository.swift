@@ -99,6 +99,8 @@ public protocol RegistryRepository: Sendable {
 /// Needs and offers. Reads take the caller's scope and see only what it may; writes record their
 /// `AuditEntry` in the same transaction.
 public protocol SubmissionRepository: Sendable {
+    /// Checks the audit's actor token in the same transaction (throws `tokenRevoked`) and the
+    /// county and occupation codes (throws `invalid`): NEED ADD needs no other round trip.
     func addNeed(_ need: Need, audit: AuditEntry) async throws -> Need
     func need(id: Int64) async throws -> Need?
     func needs(filter: NeedFilter, within scope: Scope, openOnly: Bool, page: Page) async throws -> [Need]
@@ -150,4 +152,6 @@ public enum RepositoryError: Error, Sendable, Equatable {
     case notFound(String)
     case conflict(String)
     case invalid(field: String, message: String)
+    /// The acting token was revoked or expired, found by a write that checks it itself.
+    case tokenRevoked
 }

@@ -19,16 +19,15 @@ enum SubmissionCommands {
         "NEED ADD",
         usage:
             "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
-        summary: "submit a county's need (west coordinator of that county, or admin)"
+        summary: "submit a county's need (west coordinator of that county, or admin)",
+        checksTokenInItsWrite: true
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["county", "kind"] + needFields))
         let principal = try context.principal(session)
         let scope = try context.scope(session)
         let countyCode = try RegistryCommands.countyCode(try request.requiredText("county"))
-        guard let county = try await context.repository.county(code: countyCode) else {
-            throw ProtocolError(.badArg, "county: no county \(countyCode); COUNTY LIST shows them")
-        }
-        try requireWest(scope, county: county, spec: context.spec)
+        // The store checks that the county exists, in the write itself.
+        try requireWest(scope, countyCode: countyCode, spec: context.spec)
         let (from, to) = try window(request, required: true)
         let need = Need(
             county: countyCode, kind: try kind(request), occupations: try occupations(request, required: true)!,
@@ -323,10 +322,6 @@ enum SubmissionCommands {
         case .eastCity(let name): name == city
         default: false
         }
-    }
-
-    static func requireWest(_ scope: Scope, county: County, spec: CommandSpec) throws(ProtocolError) {
-        try requireWest(scope, countyCode: county.code, spec: spec)
     }
 
     static func requireWest(_ scope: Scope, countyCode: String, spec: CommandSpec) throws(ProtocolError) {

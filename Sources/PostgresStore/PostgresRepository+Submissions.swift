@@ -22,23 +22,88 @@ extension PostgresRepository {
     }
 
     public func addNeed(_ need: Need, audit: AuditEntry) async throws -> Need {
-        try await write { connection in
-            try Self.checkOccupations(need.occupations, on: connection)
-            let id = try connection.query(
-                """
-                INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
-                                  private_note)
-                VALUES (\(need.county), \(need.kind.rawValue), \(Self.textArray(need.occupations))::text[], \(need.quantity),
-                        \(need.from.description)::date,
-                        \(need.to.description)::date, \(need.priority), \(need.povertyFocus), \(need.note), \(need.privateNote))
-                RETURNING id
-                """
-            ).first!.int64(0)
-            var entry = audit
-            entry.target = "need:\(id)"
-            try Self.insertAudit(entry, on: connection)
-            return try Self.loadNeed(id, on: connection)!
+        let submission = NeedSubmission(need: need, audit: audit)
+        guard let needWriter else {
+            return try await write { connection in try Self.insertNeeds([submission], on: connection)[0].get() }
         }
+        return try await Self.translatingErrors { try await needWriter.submit(submission) }
+    }
+
+    /// Inserts a group of needs in the caller's transaction, with one query per step for the
+    /// whole group: the actors' tokens, the counties and the occupation codes are checked first,
+    /// so a bad item is answered alone and the rest are stored.
+    static func insertNeeds(_ submissions: [NeedSubmission], on connection: PGConnection) throws -> [Result<Need, any Error>] {
+        let tokens = Array(Set(submissions.map { $0.audit.actor.tokenID }))
+        let validTokens = Set(
+            try connection.query(
+                """
+                SELECT id FROM api_token WHERE id = ANY(\(int64Array(tokens))::bigint[])
+                  AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                """
+            ).rows.map { try $0.int64(0) })
+        let knownCounties = Set(
+            try connection.query(
+                "SELECT code FROM county WHERE code = ANY(\(textArray(Array(Set(submissions.map(\.need.county)))))::text[])"
+            ).rows.map { try $0.string(0) })
+        let knownCodes = Set(
+            try connection.query(
+                "SELECT code FROM occupation WHERE code = ANY(\(textArray(Array(Set(submissions.flatMap(\.need.occupations)))))::text[])"
+            ).rows.map { try $0.string(0) })
+        var results: [Result<Need, any Error>] = []
+        var accepted: [Int] = []
+        for (index, submission) in submissions.enumerated() {
+            let need = submission.need
+            if !validTokens.contains(submission.audit.actor.tokenID) {
+                results.append(.failure(RepositoryError.tokenRevoked))
+            } else if !knownCounties.contains(need.county) {
+                results.append(.failure(RepositoryError.invalid(field: "county", message: "no county \(need.county); COUNTY LIST shows them")))
+            } else if let unknown = need.occupations.first(where: { !knownCodes.contains($0) }) {
+                results.append(
+                    .failure(RepositoryError.invalid(field: "occupations", message: "unknown code \(unknown); OCCUPATION LIST shows them")))
+            } else {
+                results.append(.success(need))
+                accepted.append(index)
+            }
+        }
+        guard !accepted.isEmpty else { return results }
+        let ids = try connection.query("SELECT nextval('need_id_seq') FROM generate_series(1, \(accepted.count))").rows.map {
+            try $0.int64(0)
+        }
+        let needs = accepted.map { submissions[$0].need }
+        try connection.query(
+            """
+            INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
+                              private_note)
+            SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_focus, note,
+                   private_note
+            FROM unnest(\(int64Array(ids))::bigint[], \(textArray(needs.map(\.county)))::text[],
+                        \(textArray(needs.map(\.kind.rawValue)))::text[], \(textArray(needs.map { textArray($0.occupations) }))::text[],
+                        \(textArray(needs.map { String($0.quantity) }))::int[], \(textArray(needs.map(\.from.description)))::date[],
+                        \(textArray(needs.map(\.to.description)))::date[], \(textArray(needs.map { String($0.priority) }))::smallint[],
+                        \(textArray(needs.map { $0.povertyFocus ? "t" : "f" }))::boolean[], \(textArray(needs.map(\.note)))::text[],
+                        \(textArray(needs.map(\.privateNote)))::text[])
+                 AS t(id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note)
+            """)
+        let audits = accepted.enumerated().map { position, index in
+            var entry = submissions[index].audit
+            entry.target = "need:\(ids[position])"
+            return entry
+        }
+        try connection.query(
+            """
+            INSERT INTO audit_log (token_id, role, scope, command, target, changes)
+            SELECT token_id, role, scope, command, target, changes::jsonb
+            FROM unnest(\(int64Array(audits.map(\.actor.tokenID)))::bigint[], \(textArray(audits.map(\.actor.role.rawValue)))::text[],
+                        \(textArray(audits.map(\.actor.scope)))::text[], \(textArray(audits.map(\.command)))::text[],
+                        \(textArray(audits.map(\.target)))::text[], \(textArray(audits.map(\.changesJSON)))::text[])
+                 AS t(token_id, role, scope, command, target, changes)
+            """)
+        for (position, index) in accepted.enumerated() {
+            var need = submissions[index].need
+            need.id = ids[position]
+            results[index] = .success(need)
+        }
+        return results
     }
 
     public func need(id: Int64) async throws -> Need? {
@@ -300,10 +365,30 @@ extension PostgresRepository {
             "UPDATE match SET status = 'superseded', updated_at = now() WHERE \(unsafeSQL: column) = \(id) AND status = 'proposed'")
     }
 
-    /// A PostgreSQL array literal of codes the caller has checked for shape (digits and dashes).
+    /// A PostgreSQL array literal, every element quoted and escaped, sent as one bind parameter.
     static func textArray(_ values: [String]) -> String {
-        "{" + values.map { "\"\($0)\"" }.joined(separator: ",") + "}"
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            literal += "\""
+            for character in value {
+                if character == "\"" || character == "\\" { literal.append("\\") }
+                literal.append(character)
+            }
+            literal += "\""
+        }
+        return literal + "}"
     }
+
+    static func int64Array(_ values: [Int64]) -> String {
+        "{" + values.map(String.init).joined(separator: ",") + "}"
+    }
+}
+
+/// A NEED ADD waiting for its group's commit.
+struct NeedSubmission: Sendable {
+    var need: Need
+    var audit: AuditEntry
 }
 
 extension SubmissionChanges {

@@ -7,16 +7,23 @@ public struct PostgresRepository: Repository {
     /// Set inside a client's batch: every call runs in the batch's open transaction.
     private let pinned: PGConnection?
 
+    /// Group commit for NEED ADD (outside batches).
+    let needWriter: WriteCombiner<NeedSubmission, Need>?
+
     var batchConnection: PGConnection? { pinned }
 
     public init(pool: ConnectionPool) {
         self.pool = pool
         self.pinned = nil
+        self.needWriter = WriteCombiner { submissions in
+            try await pool.withTransaction { try Self.insertNeeds(submissions, on: $0) }
+        }
     }
 
     private init(pool: ConnectionPool, pinned: PGConnection) {
         self.pool = pool
         self.pinned = pinned
+        self.needWriter = nil
     }
 
     public func beginBatch() async throws -> any BatchTransaction {

@@ -108,7 +108,7 @@ struct ImportTests {
                 let secret = String(try #require(issued.split(separator: " ").first { $0.hasPrefix("secret=") }?.dropFirst(7)))
                 let west = try await Self.connect(port, secret)
                 try await west.send("NEED IMPORT\n" + Self.rows(3) + ".\n")
-                #expect(try await west.readLine() == "ERR BAD_ARG row 1 (block line 2), column county: county 520204 is outside this token's scope; nothing was stored")
+                #expect(try await west.readLine() == "ERR DENIED row 1 (block line 2), column county: county 520204 is outside this token's scope; nothing was stored")
                 try await west.send("OFFER IMPORT\norg,kind,occupations,capacity,from,to\n.\n")
                 #expect(try await west.readLine() == "ERR DENIED offers are imported by the east side")
                 await west.close()

@@ -134,6 +134,17 @@ struct LiveServerTests {
                 #expect(try await client.request("COUNTY LIST").hasPrefix("ERR AUTH_FAILED "))
                 #expect(try await client.request("COUNTY LIST").hasPrefix("ERR UNAUTHENTICATED "))
                 await client.close()
+
+                // NEED ADD checks the token inside its own write.
+                let other = try await database.adminToken()
+                let (writer, _) = try await LineClient.connectReady(port: port)
+                #expect(try await writer.request("AUTH \(other)").hasPrefix("OK "))
+                let add = "NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01"
+                #expect(try await writer.request(add).hasPrefix("OK id="))
+                try await database.pool.withConnection { try $0.query("UPDATE api_token SET revoked_at = now()") }
+                #expect(try await writer.request(add).hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await writer.request(add).hasPrefix("ERR UNAUTHENTICATED "))
+                await writer.close()
             }
         }
     }
@@ -183,8 +194,8 @@ struct LiveServerTests {
     @Test func anIdleConnectionIsClosedWithAReason() async throws {
         try await TestDatabase.with { database in
             try await TestServer.with(database: database, settings: ServerSettings(idleTimeoutSeconds: 1)) { port in
+                // Only the greeting, then silence: the server speaks once more and closes.
                 let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("PING") == "OK PONG")
                 let lines = try await client.readAll()
                 #expect(lines == ["ERR IDLE_TIMEOUT no request for 1 s; closing"])
             }
@@ -194,13 +205,14 @@ struct LiveServerTests {
     @Test func gracefulShutdownTellsIdleClientsAndStopsAccepting() async throws {
         try await TestDatabase.with { database in
             try await TestServer.withShutdownControl(database: database) { port, shutdown in
-                let (idle, _) = try await LineClient.connectReady(port: port)
-                let (busy, _) = try await LineClient.connectReady(port: port)
+                let host = TestServer.isolatedHost
+                let (idle, _) = try await LineClient.connectReady(port: port, host: host)
+                let (busy, _) = try await LineClient.connectReady(port: port, host: host)
                 #expect(try await busy.request("PING") == "OK PONG")
                 try await shutdown()
                 #expect(try await idle.readAll() == ["ERR SHUTTING_DOWN the server is shutting down; reconnect later"])
                 #expect(try await busy.readAll() == ["ERR SHUTTING_DOWN the server is shutting down; reconnect later"])
-                await #expect(throws: (any Error).self) { try await LineClient.connect(port: port) }
+                await #expect(throws: (any Error).self) { try await LineClient.connect(port: port, host: host) }
             }
         }
     }

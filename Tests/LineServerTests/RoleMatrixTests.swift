@@ -86,6 +86,14 @@ struct RoleMatrixTests {
         Row(command: "OFFER LIST", allowed: everyone) { _ in "OFFER LIST" },
         Row(command: "OFFER UPDATE", allowed: suzhouWriters) { f in "OFFER UPDATE \(f.offer) capacity=6" },
         Row(command: "OFFER WITHDRAW", allowed: suzhouWriters) { f in "OFFER WITHDRAW \(f.offer)" },
+        Row(command: "NEED IMPORT", allowed: guizhouWriters) { f in
+            "NEED IMPORT\ncounty,kind,occupations,qty,from,to\n\(f.world.guizhouCounty),labor,6-01,3,2027-01-01,2027-03-31\n."
+        },
+        Row(command: "NEED EXPORT", allowed: everyone) { _ in "NEED EXPORT" },
+        Row(command: "OFFER IMPORT", allowed: suzhouWriters) { f in
+            "OFFER IMPORT\norg,kind,occupations,capacity,from,to\n\(f.world.suzhouOrg),labor,6-01,3,2027-01-01,2027-03-31\n."
+        },
+        Row(command: "OFFER EXPORT", allowed: everyone) { _ in "OFFER EXPORT" },
         Row(command: "TOKEN ISSUE", allowed: adminOnly) { _ in "TOKEN ISSUE role=west scope=province:52" },
         Row(command: "TOKEN LIST", allowed: adminOnly) { _ in "TOKEN LIST" },
         Row(command: "TOKEN REVOKE", allowed: adminOnly) { f in "TOKEN REVOKE \(f.token)" },

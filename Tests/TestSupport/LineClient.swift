@@ -31,8 +31,8 @@ public final class LineClient {
     }
 
     /// Connects and reads the greeting.
-    public static func connectReady(port: Int) async throws -> (LineClient, greeting: String) {
-        let client = try await connect(port: port)
+    public static func connectReady(port: Int, host: String = "127.0.0.1") async throws -> (LineClient, greeting: String) {
+        let client = try await connect(port: port, host: host)
         guard let greeting = try await client.readLine() else { throw LineClientError("closed before the greeting") }
         return (client, greeting)
     }

@@ -51,6 +51,10 @@ public enum TestServer {
         }
     }
 
+    /// The address `withShutdownControl` listens on: no other test binds it, so once the server is
+    /// down nothing can answer there, whatever port number parallel tests are given.
+    public static let isolatedHost = "127.0.0.2"
+
     /// Runs the server inside `body`'s control: `body` gets the port and a trigger that shuts the
     /// server down gracefully and returns once `run()` has returned.
     public static func withShutdownControl(
@@ -62,7 +66,7 @@ public enum TestServer {
             repository: PostgresRepository(pool: database.pool), settings: settings, logger: testLogger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
-            configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
+            configuration: .init(host: isolatedHost, port: 0), handler: handler, logger: testLogger,
             onRunning: { address in
                 continuation.yield(address.port ?? 0)
                 continuation.finish()
