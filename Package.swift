@@ -84,7 +84,8 @@ let package = Package(
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
 
         .testTarget(name: "CommandProtocolTests", dependencies: ["CommandProtocol"], swiftSettings: swiftSettings),
-        .testTarget(name: "MatchingEngineTests", dependencies: ["MatchingEngine"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MatchingEngineTests", dependencies: ["MatchingEngine"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         // Shared by the tests that need PostgreSQL and a live server.
         .target(
             name: "TestSupport",
@@ -111,6 +112,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport", "MatchCore"], swiftSettings: swiftSettings),

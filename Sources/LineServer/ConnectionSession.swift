@@ -58,9 +58,9 @@ struct ConnectionSession {
             case .frame(.lineTooLong(let length)):
                 try await send(
                     .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(handler.settings.maximumLineLength); it was discarded"))
-            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
+            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd), .frames:
                 // The block of an announcing line that was itself too long: its command was never
-                // read, so its data is dropped with it.
+                // read, so its data is dropped with it. (The reader never returns `.frames`.)
                 continue
             case .idle:
                 // No input for the timeout; but a long command may have just finished, and its
@@ -108,13 +108,26 @@ struct ConnectionSession {
 /// Only the connection's own task uses it.
 final class InboundReader: @unchecked Sendable {
     private var iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
+    /// The rest of a batch of frames from one read, handed out one by one.
+    private var pending: [LineFramer.Frame] = []
+    private var pendingIndex = 0
 
     init(_ iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator) {
         self.iterator = iterator
     }
 
+    /// The next single frame or idle notice; never `.frames`.
     func next() async throws -> ConnectionEvent? {
-        try await iterator.next()
+        while true {
+            if pendingIndex < pending.count {
+                defer { pendingIndex += 1 }
+                return .frame(pending[pendingIndex])
+            }
+            guard let event = try await iterator.next() else { return nil }
+            guard case .frames(let frames) = event else { return event }
+            pending = frames
+            pendingIndex = 0
+        }
     }
 }
 
@@ -136,8 +149,9 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
             case .frame(.dataEnd):
                 finished = true
                 return nil
-            case .frame(.line), .frame(.lineTooLong), .idle:
-                // The framer is in data mode until the block ends, and a client uploading is not idle.
+            case .frame(.line), .frame(.lineTooLong), .frames, .idle:
+                // The framer is in data mode until the block ends, the reader splits batches, and a
+                // client uploading is not idle.
                 continue
             }
         }

@@ -5,6 +5,9 @@ import NIOCore
 /// idle for the configured time.
 enum ConnectionEvent: Sendable {
     case frame(LineFramer.Frame)
+    /// Every frame one socket read completed, in order: a pipelined script or an import block
+    /// crosses into the connection's task once per read, not once per line.
+    case frames([LineFramer.Frame])
     case idle
 }
 
@@ -38,8 +41,14 @@ final class FrameHandler: ChannelInboundHandler {
         lastRead = .now()
         let buffer = unwrapInboundIn(data)
         framer.append(buffer.readableBytesView)
+        var frames: [LineFramer.Frame] = []
         while let frame = framer.next() {
-            context.fireChannelRead(wrapInboundOut(.frame(frame)))
+            frames.append(frame)
+        }
+        if frames.count == 1 {
+            context.fireChannelRead(wrapInboundOut(.frame(frames[0])))
+        } else if !frames.isEmpty {
+            context.fireChannelRead(wrapInboundOut(.frames(frames)))
         }
     }
 

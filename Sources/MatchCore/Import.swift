@@ -117,7 +117,8 @@ struct ImportConverter {
         guard let from = Day(values[4]) else { throw fail(4, "'\(values[4])' is not a date YYYY-MM-DD") }
         guard let to = Day(values[5]) else { throw fail(5, "'\(values[5])' is not a date YYYY-MM-DD") }
         guard from <= to else { throw fail(4, "\(from) is after to \(to)") }
-        var line = [owner, kind.rawValue, "{" + Array(Set(codes)).sorted().joined(separator: ",") + "}", String(units), from.description, to.description]
+        // Day accepts only the canonical YYYY-MM-DD, so the checked text goes to COPY as it is.
+        var line = [owner, kind.rawValue, "{" + Array(Set(codes)).sorted().joined(separator: ",") + "}", String(units), values[4], values[5]]
         switch target {
         case .needs:
             var priority = 3

@@ -61,6 +61,11 @@ extension Request {
 
 extension String {
     var trimmingSpaces: String {
+        // Most values have nothing to trim: skip the copy (an import does this ten times a row).
+        guard let first = utf8.first, let last = utf8.last,
+            first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") || last == UInt8(ascii: " ") || last == UInt8(ascii: "\t")
+                || first >= 0x80 || last >= 0x80
+        else { return self }
         var text = Substring(self)
         while text.first?.isWhitespace == true { text.removeFirst() }
         while text.last?.isWhitespace == true { text.removeLast() }
