@@ -29,81 +29,94 @@ extension PostgresRepository {
         return try await Self.translatingErrors { try await needWriter.submit(submission) }
     }
 
-    /// Inserts a group of needs in the caller's transaction, with one query per step for the
-    /// whole group: the actors' tokens, the counties and the occupation codes are checked first,
-    /// so a bad item is answered alone and the rest are stored.
+    /// Inserts a group of needs with one statement — its own transaction unless the caller has
+    /// one open. The statement stores each item whose actor token is valid and whose county and
+    /// occupation codes exist; only when some item is left out does a second query say why.
     static func insertNeeds(_ submissions: [NeedSubmission], on connection: PGConnection) throws -> [Result<Need, any Error>] {
-        let tokens = Array(Set(submissions.map { $0.audit.actor.tokenID }))
+        let needs = submissions.map(\.need)
+        let audits = submissions.map(\.audit)
+        let stored = try connection.query(
+            """
+            WITH t AS (
+                SELECT * FROM unnest(
+                    \(int64Array(audits.map(\.actor.tokenID)))::bigint[], \(textArray(needs.map(\.county)))::text[],
+                    \(textArray(needs.map(\.kind.rawValue)))::text[], \(textArray(needs.map { textArray($0.occupations) }))::text[],
+                    \(textArray(needs.map { String($0.quantity) }))::int[], \(textArray(needs.map(\.from.description)))::date[],
+                    \(textArray(needs.map(\.to.description)))::date[], \(textArray(needs.map { String($0.priority) }))::smallint[],
+                    \(textArray(needs.map { $0.povertyFocus ? "t" : "f" }))::boolean[], \(textArray(needs.map(\.note)))::text[],
+                    \(textArray(needs.map(\.privateNote)))::text[], \(textArray(audits.map(\.actor.role.rawValue)))::text[],
+                    \(textArray(audits.map(\.actor.scope)))::text[], \(textArray(audits.map(\.command)))::text[],
+                    \(textArray(audits.map(\.changesJSON)))::text[])
+                WITH ORDINALITY AS t(token, county, kind, occupations, quantity, window_start, window_end, priority,
+                                     poverty_focus, note, private_note, role, scope, command, changes, ord)
+            ),
+            ok AS (
+                SELECT nextval('need_id_seq') AS id, t.* FROM t
+                WHERE EXISTS (SELECT 1 FROM api_token a WHERE a.id = t.token AND a.revoked_at IS NULL
+                                AND (a.expires_at IS NULL OR a.expires_at > now()))
+                  AND EXISTS (SELECT 1 FROM county c WHERE c.code = t.county)
+                  AND NOT EXISTS (SELECT 1 FROM unnest(t.occupations::text[]) AS x(code)
+                                  WHERE NOT EXISTS (SELECT 1 FROM occupation o WHERE o.code = x.code))
+                ORDER BY ord
+            ),
+            stored AS (
+                INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus,
+                                  note, private_note)
+                SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_focus, note,
+                       private_note
+                FROM ok
+            ),
+            audited AS (
+                INSERT INTO audit_log (token_id, role, scope, command, target, changes)
+                SELECT token, role, scope, command, 'need:' || id, changes::jsonb FROM ok
+            )
+            SELECT ord, id FROM ok
+            """
+        )
+        var ids: [Int: Int64] = [:]
+        for row in stored.rows { ids[try row.int(0) - 1] = try row.int64(1) }
+        if ids.count < submissions.count {
+            return try explainRefusals(submissions, stored: ids, on: connection)
+        }
+        return submissions.indices.map { index in
+            var need = needs[index]
+            need.id = ids[index]!
+            return .success(need)
+        }
+    }
+
+    /// Why each item that `insertNeeds` left out was refused.
+    private static func explainRefusals(_ submissions: [NeedSubmission], stored ids: [Int: Int64], on connection: PGConnection)
+        throws -> [Result<Need, any Error>]
+    {
         let validTokens = Set(
             try connection.query(
                 """
-                SELECT id FROM api_token WHERE id = ANY(\(int64Array(tokens))::bigint[])
+                SELECT id FROM api_token WHERE id = ANY(\(int64Array(submissions.map(\.audit.actor.tokenID)))::bigint[])
                   AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
                 """
             ).rows.map { try $0.int64(0) })
-        let knownCounties = Set(
+        let counties = Set(
+            try connection.query("SELECT code FROM county WHERE code = ANY(\(textArray(submissions.map(\.need.county)))::text[])")
+                .rows.map { try $0.string(0) })
+        let codes = Set(
             try connection.query(
-                "SELECT code FROM county WHERE code = ANY(\(textArray(Array(Set(submissions.map(\.need.county)))))::text[])"
+                "SELECT code FROM occupation WHERE code = ANY(\(textArray(submissions.flatMap(\.need.occupations)))::text[])"
             ).rows.map { try $0.string(0) })
-        let knownCodes = Set(
-            try connection.query(
-                "SELECT code FROM occupation WHERE code = ANY(\(textArray(Array(Set(submissions.flatMap(\.need.occupations)))))::text[])"
-            ).rows.map { try $0.string(0) })
-        var results: [Result<Need, any Error>] = []
-        var accepted: [Int] = []
-        for (index, submission) in submissions.enumerated() {
+        return submissions.enumerated().map { index, submission in
             let need = submission.need
-            if !validTokens.contains(submission.audit.actor.tokenID) {
-                results.append(.failure(RepositoryError.tokenRevoked))
-            } else if !knownCounties.contains(need.county) {
-                results.append(.failure(RepositoryError.invalid(field: "county", message: "no county \(need.county); COUNTY LIST shows them")))
-            } else if let unknown = need.occupations.first(where: { !knownCodes.contains($0) }) {
-                results.append(
-                    .failure(RepositoryError.invalid(field: "occupations", message: "unknown code \(unknown); OCCUPATION LIST shows them")))
-            } else {
-                results.append(.success(need))
-                accepted.append(index)
+            if let id = ids[index] {
+                var stored = need
+                stored.id = id
+                return .success(stored)
             }
+            if !validTokens.contains(submission.audit.actor.tokenID) { return .failure(RepositoryError.tokenRevoked) }
+            if !counties.contains(need.county) {
+                return .failure(RepositoryError.invalid(field: "county", message: "no county \(need.county); COUNTY LIST shows them"))
+            }
+            let unknown = need.occupations.first { !codes.contains($0) } ?? need.occupations.joined(separator: ",")
+            return .failure(RepositoryError.invalid(field: "occupations", message: "unknown code \(unknown); OCCUPATION LIST shows them"))
         }
-        guard !accepted.isEmpty else { return results }
-        let ids = try connection.query("SELECT nextval('need_id_seq') FROM generate_series(1, \(accepted.count))").rows.map {
-            try $0.int64(0)
-        }
-        let needs = accepted.map { submissions[$0].need }
-        try connection.query(
-            """
-            INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
-                              private_note)
-            SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_focus, note,
-                   private_note
-            FROM unnest(\(int64Array(ids))::bigint[], \(textArray(needs.map(\.county)))::text[],
-                        \(textArray(needs.map(\.kind.rawValue)))::text[], \(textArray(needs.map { textArray($0.occupations) }))::text[],
-                        \(textArray(needs.map { String($0.quantity) }))::int[], \(textArray(needs.map(\.from.description)))::date[],
-                        \(textArray(needs.map(\.to.description)))::date[], \(textArray(needs.map { String($0.priority) }))::smallint[],
-                        \(textArray(needs.map { $0.povertyFocus ? "t" : "f" }))::boolean[], \(textArray(needs.map(\.note)))::text[],
-                        \(textArray(needs.map(\.privateNote)))::text[])
-                 AS t(id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note)
-            """)
-        let audits = accepted.enumerated().map { position, index in
-            var entry = submissions[index].audit
-            entry.target = "need:\(ids[position])"
-            return entry
-        }
-        try connection.query(
-            """
-            INSERT INTO audit_log (token_id, role, scope, command, target, changes)
-            SELECT token_id, role, scope, command, target, changes::jsonb
-            FROM unnest(\(int64Array(audits.map(\.actor.tokenID)))::bigint[], \(textArray(audits.map(\.actor.role.rawValue)))::text[],
-                        \(textArray(audits.map(\.actor.scope)))::text[], \(textArray(audits.map(\.command)))::text[],
-                        \(textArray(audits.map(\.target)))::text[], \(textArray(audits.map(\.changesJSON)))::text[])
-                 AS t(token_id, role, scope, command, target, changes)
-            """)
-        for (position, index) in accepted.enumerated() {
-            var need = submissions[index].need
-            need.id = ids[position]
-            results[index] = .success(need)
-        }
-        return results
     }
 
     public func need(id: Int64) async throws -> Need? {

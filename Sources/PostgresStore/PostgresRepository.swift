@@ -15,8 +15,9 @@ public struct PostgresRepository: Repository {
     public init(pool: ConnectionPool) {
         self.pool = pool
         self.pinned = nil
+        // One statement per group: it is its own transaction, committed before anyone hears OK.
         self.needWriter = WriteCombiner { submissions in
-            try await pool.withTransaction { try Self.insertNeeds(submissions, on: $0) }
+            try await pool.withConnection { try Self.insertNeeds(submissions, on: $0) }
         }
     }
 

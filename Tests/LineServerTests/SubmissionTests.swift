@@ -41,6 +41,50 @@ struct SubmissionTests {
         }
     }
 
+    /// NEED ADDs from many connections are committed in shared groups; a bad one in a group is
+    /// refused alone and every good one is stored once, audited once.
+    @Test func concurrentAddsEachGetTheirOwnAnswer() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            let expectedGood = try await TestServer.with(database: database) { port in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for client in 0..<32 {
+                        group.addTask {
+                            let (connection, _) = try await LineClient.connectReady(port: port)
+                            _ = try await connection.request("AUTH \(token)")
+                            var good = 0
+                            for index in 0..<20 {
+                                let bad = (client * 20 + index) % 7 == 0
+                                let county = bad ? "999999" : "520204"
+                                let reply = try await connection.request(
+                                    "NEED ADD county=\(county) kind=labor occupations=6-01 qty=\(index + 1) from=2027-01-01 to=2027-02-01 note=c\(client)i\(index)")
+                                if bad {
+                                    #expect(reply.hasPrefix("ERR BAD_ARG county: no county 999999"), "\(reply)")
+                                } else {
+                                    #expect(reply.hasPrefix("OK id=") && reply.contains("qty=\(index + 1) ") && reply.contains("note=c\(client)i\(index) "), "\(reply)")
+                                    good += 1
+                                }
+                            }
+                            await connection.close()
+                            return good
+                        }
+                    }
+                    var total = 0
+                    for try await good in group { total += good }
+                    return total
+                }
+            }
+            #expect(expectedGood == (0..<640).filter { $0 % 7 != 0 }.count)
+            let (needs, audits, distinctNotes) = try await database.pool.withConnection { connection in
+                let row = try connection.query(
+                    "SELECT (SELECT count(*) FROM need), (SELECT count(*) FROM audit_log WHERE command = 'NEED ADD'), (SELECT count(DISTINCT note) FROM need)"
+                ).first!
+                return (try row.int(0), try row.int(1), try row.int(2))
+            }
+            #expect(needs == expectedGood && audits == expectedGood && distinctNotes == expectedGood)
+        }
+    }
+
     @Test func theOtherSideSeesOpenSubmissionsWithoutPrivateNotes() async throws {
         try await TestDatabase.with { database in
             let admin = try await database.adminToken()
