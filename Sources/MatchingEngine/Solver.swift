@@ -98,17 +98,10 @@ public struct Potentials: Sendable, Equatable {
 
 public enum Solver {
     public static func solve(_ problem: MatchingProblem, mode: Mode) throws(MatchingError) -> Solution {
-        switch mode {
-        case .optimal(let objective):
-            let weights = try FlowModel.weights(problem, objective: objective)
-            return solveFlow(problem, mode: mode, model: FlowModel(problem: problem, weights: weights, fairShare: nil))
-        case .fair(let share):
-            let model = FlowModel(problem: problem, weights: nil, fairShare: share)
-            _ = try model.fairBonus()
-            return solveFlow(problem, mode: mode, model: model)
-        case .stable(let side):
+        if case .stable(let side) = mode {
             return StableMatching.solve(problem, side: side)
         }
+        return solveFlow(problem, mode: mode, model: try FlowModel(problem, mode: mode))
     }
 
     private static func solveFlow(_ problem: MatchingProblem, mode: Mode, model: FlowModel) -> Solution {
@@ -162,19 +155,34 @@ struct FlowModel {
     /// Per pair, or nil for the plain score.
     let weights: [Int64]?
     let fairShare: Fraction?
+    /// Fair mode: what a first-share unit earns.
+    let bonus: Int64
+
+    /// units-first: each pair's weight gets P added, with P above any total score, so one
+    /// more unit always beats any score. Fair: the bonus is the same P.
+    init(_ problem: MatchingProblem, mode: Mode) throws(MatchingError) {
+        self.problem = problem
+        switch mode {
+        case .optimal(.score), .stable:
+            weights = nil
+            fairShare = nil
+            bonus = 0
+        case .optimal(.unitsFirst):
+            let p = try Self.lexicographicWeight(problem)
+            weights = problem.score.map { $0 + p }
+            fairShare = nil
+            bonus = 0
+        case .fair(let share):
+            weights = nil
+            fairShare = share
+            bonus = try Self.lexicographicWeight(problem)
+        }
+    }
 
     var groupNodeCount: Int { fairShare == nil ? 0 : problem.groupCount }
 
     @inline(__always)
     func weight(_ e: Int) -> Int64 { weights?[e] ?? problem.score[e] }
-
-    /// units-first: each pair's weight gets P added, with P above any total score, so
-    /// one more unit always beats any score.
-    static func weights(_ problem: MatchingProblem, objective: Mode.Objective) throws(MatchingError) -> [Int64]? {
-        guard objective == .unitsFirst else { return nil }
-        let p = try lexicographicWeight(problem)
-        return problem.score.map { $0 + p }
-    }
 
     /// 1 + maxScore × min(Σ quantity, Σ capacity): more than any total score.
     static func lexicographicWeight(_ problem: MatchingProblem) throws(MatchingError) -> Int64 {
@@ -186,8 +194,6 @@ struct FlowModel {
         }
         return b + 1
     }
-
-    func fairBonus() throws(MatchingError) -> Int64 { try Self.lexicographicWeight(problem) }
 
     func groupDemand() -> [Int64] {
         var d = [Int64](repeating: 0, count: problem.groupCount)
@@ -213,7 +219,6 @@ struct FlowModel {
             net.treeArc[n + j] = net.addArc(from: Int32(n + j), to: sink, cost: 0, capacity: p.capacity[j])
         }
         if let share = fairShare {
-            let bonus = (try? fairBonus()) ?? 0
             for i in 0..<n {
                 net.treeArc[i] = net.addArc(
                     from: Int32(i), to: Int32(n + m) + p.needGroup[i], cost: 0,

@@ -39,12 +39,12 @@ public enum Verifier {
                 return .failed("pair \(e) (need \(p.edgeNeed[e]), offer \(p.edgeOffer[e])) blocks")
             }
             return .verified
-        case (.optimal(let objective), .potentials(let pi)):
-            let weights: [Int64]?
-            do { weights = try FlowModel.weights(p, objective: objective) } catch { return .failed("\(error)") }
-            return slackness(p, FlowModel(problem: p, weights: weights, fairShare: nil), flow, placed, load, pi)
-        case (.fair(let share), .potentials(let pi)):
-            return slackness(p, FlowModel(problem: p, weights: nil, fairShare: share), flow, placed, load, pi)
+        case (.optimal, .potentials(let pi)), (.fair, .potentials(let pi)):
+            do {
+                return slackness(p, try FlowModel(p, mode: solution.mode), flow, placed, load, pi)
+            } catch {
+                return .failed("\(error)")
+            }
         default:
             return .failed("certificate does not fit mode \(solution.mode)")
         }
@@ -79,7 +79,7 @@ public enum Verifier {
             }
         }
         if let share = model.fairShare {
-            guard let bonus = try? model.fairBonus() else { return .failed("fair bonus overflows") }
+            let bonus = model.bonus
             var unmet = [Int64](repeating: 0, count: p.groupCount)
             for i in 0..<p.needCount {
                 let g = Int(p.needGroup[i])
