@@ -33,6 +33,26 @@ import Testing
         }
     }
 
+    /// The potentials read as LP duals prove the optimum by strong duality: dual feasible,
+    /// and the dual objective Σ q·u + Σ c·v equals the total score.
+    @Test(arguments: UInt64(1)...40)
+    func potentialsAreLPDualsWithEqualObjective(seed: UInt64) throws {
+        let p = Self.problem(seed)
+        let s = try Solver.solve(p, mode: .optimal(.score))
+        guard case .potentials(let pi) = s.certificate else {
+            Issue.record("no potentials")
+            return
+        }
+        let u = pi.need
+        let v = pi.offer.map { max(0, -$0) }
+        #expect(u.allSatisfy { $0 >= 0 })
+        for e in 0..<p.edgeCount {
+            #expect(u[Int(p.edgeNeed[e])] + v[Int(p.edgeOffer[e])] >= p.score[e])
+        }
+        let dual = zip(p.quantity, u).reduce(0) { $0 + $1.0 * $1.1 } + zip(p.capacity, v).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(dual == s.totalScore)
+    }
+
     @Test(arguments: UInt64(1)...40)
     func moreCapacityNeverLowersTheOptimum(seed: UInt64) throws {
         let p = Self.problem(seed)
