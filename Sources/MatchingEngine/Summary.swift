@@ -13,6 +13,8 @@ public struct Summary: Sendable, Equatable {
     public let smallestGroupFill: Double
     /// Gini coefficient of the groups' fill ratios: 0 when all are filled alike.
     public let giniOfGroupFill: Double
+    /// `fair` mode: groups with demand whose first share is served in full.
+    public let firstSharesMet: Int?
     /// Measured by the caller: the engine has no clock.
     public let solveSeconds: Double?
 
@@ -46,6 +48,11 @@ public struct Summary: Sendable, Equatable {
         groupsServed = (0..<p.groupCount).filter { served[$0] > 0 }.count
         smallestGroupFill = fills.min() ?? 1
         giniOfGroupFill = Self.gini(fills)
+        if case .fair(let share) = solution.mode {
+            firstSharesMet = (0..<p.groupCount).filter { demand[$0] > 0 && served[$0] >= share.ceilTimes(demand[$0]) }.count
+        } else {
+            firstSharesMet = nil
+        }
         self.solveSeconds = solveSeconds
     }
 

@@ -102,7 +102,8 @@ struct Solve: AsyncParsableCommand {
                 pairs=\(problem.edgeCount) demand=\(problem.totalQuantity) pivots=\(solution.pivots)
                 needs_full=\(s.needsFullyMet) needs_partial=\(s.needsPartlyMet) needs_unmet=\(s.needsNotMet) \
                 counties_served=\(s.groupsServed)/\(s.groupsWithDemand) \
-                min_county_fill=\(Self.ratio(s.smallestGroupFill)) gini_county_fill=\(Self.ratio(s.giniOfGroupFill))
+                min_county_fill=\(Self.ratio(s.smallestGroupFill)) gini_county_fill=\(Self.ratio(s.giniOfGroupFill))\
+                \(s.firstSharesMet.map { " first_shares_met=\($0)/\(s.groupsWithDemand)" } ?? "")
                 """)
         }
     }

@@ -150,5 +150,9 @@ import Testing
         // Fills 0.75 and 0.4: |0.75 - 0.4| / (2 × 2 × 0.575) × 2.
         #expect(abs(sum.giniOfGroupFill - 0.35 / (2 * 1.15)) < 1e-12)
         #expect(sum.solveSeconds == 0.5)
+        #expect(sum.firstSharesMet == nil)
+        // Shares ⌈0.5 × 4⌉ = 2 for A (met) and ⌈0.5 × 5⌉ = 3 for B, whose only pair
+        // (need 1) can take 2.
+        #expect(Summary(p, try Solver.solve(p, mode: .fair(share: Fraction(1, 2)))).firstSharesMet == 1)
     }
 }
