@@ -64,7 +64,7 @@ struct Solve: AsyncParsableCommand {
         }
         let clock = ContinuousClock()
         let parseStart = clock.now
-        var problem: MatchingProblem
+        let problem: MatchingProblem
         do {
             if fromRecords {
                 let records = try data.withUnsafeBytes { raw in
@@ -119,7 +119,7 @@ struct Solve: AsyncParsableCommand {
     static func fraction(_ text: String) throws -> Fraction {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let whole = Int64(parts[0].isEmpty ? "0" : parts[0]),
+            let whole = Int64(parts[0].isEmpty ? "0" : parts[0]), whole <= 1,
             parts.count == 1 || (1...9).contains(parts[1].count)
         else { throw ValidationError("--share must be a decimal between 0 and 1, got '\(text)'") }
         let digits = parts.count == 2 ? parts[1] : ""

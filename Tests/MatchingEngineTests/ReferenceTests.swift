@@ -54,6 +54,9 @@ import Testing
             #expect(s.totalScore <= optimum.totalScore)
         }
         #expect(unitsFirst.units >= optimum.units)
+        // With share 1 every unit is a first-share unit: fair becomes units-first.
+        let whole = try Solver.solve(p, mode: .fair(share: Fraction(1, 1)))
+        #expect(whole.units == unitsFirst.units && whole.totalScore == unitsFirst.totalScore)
     }
 
     /// The fair mode's promise on real data: no county is left with nothing while the
