@@ -117,6 +117,7 @@ public struct CommandHandler: Sendable {
         case .conflict(let detail): .error(.conflict, detail)
         case .invalid(let field, let message): .error(.badArg, "\(field): \(message)")
         case .tokenRevoked: .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
+        case .busy(let detail): .error(.busy, detail)
         }
     }
 }

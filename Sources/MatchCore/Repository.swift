@@ -1,6 +1,6 @@
 /// What the command logic needs from the system of record. `PostgresStore` implements it over
 /// libpq; the command logic never sees SQL.
-public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository, BulkRepository {}
+public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository, BulkRepository, MatchRepository {}
 
 public protocol TokenRepository: Sendable {
     /// Opens a transaction that the calls of the returned batch's repository share, until
@@ -154,4 +154,6 @@ public enum RepositoryError: Error, Sendable, Equatable {
     case invalid(field: String, message: String)
     /// The acting token was revoked or expired, found by a write that checks it itself.
     case tokenRevoked
+    /// Another holder has the resource (a matching run); retry later.
+    case busy(String)
 }

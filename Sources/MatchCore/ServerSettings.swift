@@ -11,6 +11,8 @@ public struct ServerSettings: Sendable {
     /// Failed AUTH attempts allowed on one connection before it is closed; from the third on each
     /// failure is answered only after a delay that grows by a second per attempt.
     public var maximumFailedAuth: Int
+    /// Days after which an unanswered proposal expires.
+    public var proposalLifetimeDays: Int
 
     public init(
         maximumLineLength: Int = 65_536,
@@ -18,7 +20,8 @@ public struct ServerSettings: Sendable {
         maximumConnections: Int = 1_024,
         defaultPageSize: Int = 100,
         maximumPageSize: Int = 1_000,
-        maximumFailedAuth: Int = 10
+        maximumFailedAuth: Int = 10,
+        proposalLifetimeDays: Int = 14
     ) {
         self.maximumLineLength = maximumLineLength
         self.idleTimeoutSeconds = idleTimeoutSeconds
@@ -26,6 +29,7 @@ public struct ServerSettings: Sendable {
         self.defaultPageSize = defaultPageSize
         self.maximumPageSize = maximumPageSize
         self.maximumFailedAuth = maximumFailedAuth
+        self.proposalLifetimeDays = proposalLifetimeDays
     }
 
     public var greeting: String {

@@ -172,6 +172,8 @@ public struct PostgresRepository: Repository {
             throw RepositoryError.unavailable(error.message)
         } catch is PoolClosedError {
             throw RepositoryError.unavailable("the server is shutting down")
+        } catch let error as PGError where error.sqlState == "40001" || error.sqlState == "40P01" {
+            throw RepositoryError.busy("a concurrent change got in the way: \(error.message); try again")
         } catch let error as PGError where error.sqlState == "23505" {
             throw RepositoryError.conflict("already exists: \(error.message)")
         } catch let error as PGError where error.sqlState == "23503" || error.sqlState == "23514" {
