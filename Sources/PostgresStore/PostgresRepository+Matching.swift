@@ -63,12 +63,14 @@ extension PostgresRepository {
                             RETURNING id
                             """
                         ).first!.int64(0)
-                        // Unanswered proposals of earlier runs for the needs this run considered.
+                        // Unanswered proposals of earlier runs for the needs this run considered; one that
+                        // a side has accepted waits for the other side (the run left that pair out).
                         try connection.query(
                             """
                             UPDATE match m SET status = 'superseded', updated_at = now()
                             FROM need n
                             WHERE m.need = n.id AND m.status = 'proposed' AND m.run <> \(id)
+                              AND m.west_answer IS NULL AND m.east_answer IS NULL
                               AND (\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
                               AND (\(filter.province)::text IS NULL OR left(n.county, 2) = \(filter.province))
                               AND (\(filter.county)::text IS NULL OR n.county = \(filter.county))
@@ -173,9 +175,15 @@ extension PostgresRepository {
                 }
             }
         }
-        let declined = Set(try connection.query("SELECT need, offer FROM declined_pair").rows.map {
-            PairID(need: try $0.int64(0), offer: try $0.int64(1))
-        })
+        // Declined pairs never return; pairs waiting for the second side's answer are not proposed twice.
+        let declined = Set(
+            try connection.query(
+                """
+                SELECT need, offer FROM declined_pair
+                UNION SELECT need, offer FROM match
+                WHERE status = 'proposed' AND (west_answer IS NOT NULL OR east_answer IS NOT NULL)
+                """
+            ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
         return RunInput(needs: needs, offers: offers, pairings: pairings, declined: declined)
     }
 
