@@ -1,6 +1,7 @@
 /// What the command logic needs from the system of record. `PostgresStore` implements it over
 /// libpq; the command logic never sees SQL.
-public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository, BulkRepository, MatchRepository {}
+public protocol Repository: TokenRepository, RegistryRepository, SubmissionRepository, BulkRepository, MatchRepository,
+    ReportRepository {}
 
 public protocol TokenRepository: Sendable {
     /// Opens a transaction that the calls of the returned batch's repository share, until
