@@ -115,6 +115,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport", "MatchCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ewmatchTests", dependencies: ["ewmatch", "TestSupport", "MatchCore", "PostgresStore"], swiftSettings: swiftSettings),
     ]
 )

@@ -4,15 +4,20 @@ import Synchronization
 
 extension PostgresRepository {
     /// The advisory lock that lets one run commit at a time ("ewmr").
-    static let runLockKey: Int64 = 0x6577_6D72
+    public static let runLockKey: Int64 = 0x6577_6D72
 
     public func beginRun(lock: Bool, wait: Duration?) async throws -> any RunTransaction {
         try await Self.translatingErrors {
             let connection = try await pool.checkout()
+            var locked = false
             do {
                 if lock {
                     let deadline = ContinuousClock.now + (wait ?? .zero)
-                    while !(try await pool.run(on: connection) { try $0.query("SELECT pg_try_advisory_lock(\(Self.runLockKey))").first![0] == "t" }) {
+                    while !locked {
+                        locked = try await pool.run(on: connection) {
+                            try $0.query("SELECT pg_try_advisory_lock(\(Self.runLockKey))").first![0] == "t"
+                        }
+                        if locked { break }
                         guard ContinuousClock.now < deadline else {
                             throw RepositoryError.busy("another matching run is being stored; try again, or give wait=SECONDS")
                         }
@@ -22,7 +27,7 @@ extension PostgresRepository {
                 try await pool.run(on: connection) { try $0.execute(script: "BEGIN ISOLATION LEVEL REPEATABLE READ") }
                 return PostgresRun(pool: pool, connection: connection, locked: lock)
             } catch {
-                if lock { _ = try? await pool.run(on: connection) { try $0.query("SELECT pg_advisory_unlock(\(Self.runLockKey))") } }
+                if locked { _ = try? await pool.run(on: connection) { try $0.query("SELECT pg_advisory_unlock(\(Self.runLockKey))") } }
                 pool.checkin(connection)
                 throw error
             }

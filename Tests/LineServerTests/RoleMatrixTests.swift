@@ -39,6 +39,12 @@ struct RoleMatrixTests {
         var offer: Int64
         var token: Int64
         var world: World
+        /// A proposal and a confirmed match between a second need and offer of the row's own.
+        var run: Int64
+        var match: Int64
+        var confirmed: Int64
+        /// Administrators name the side they answer for.
+        var asAdmin = false
     }
 
     static let everyone = Set(Who.allCases)
@@ -94,6 +100,25 @@ struct RoleMatrixTests {
             "OFFER IMPORT\norg,kind,occupations,capacity,from,to\n\(f.world.suzhouOrg),labor,6-01,3,2027-01-01,2027-03-31\n."
         },
         Row(command: "OFFER EXPORT", allowed: everyone) { _ in "OFFER EXPORT" },
+        Row(command: "MATCH RUN", allowed: adminOnly) { _ in "MATCH RUN dry" },
+        Row(command: "RUN LIST", allowed: everyone) { _ in "RUN LIST" },
+        Row(command: "RUN SHOW", allowed: everyone) { f in "RUN SHOW \(f.run)" },
+        Row(command: "RUN DIFF", allowed: everyone) { f in "RUN DIFF \(f.run) \(f.run)" },
+        Row(command: "MATCH LIST", allowed: everyone) { _ in "MATCH LIST" },
+        Row(command: "MATCH SHOW", allowed: everyone.subtracting([.westOther, .eastOther])) { f in "MATCH SHOW \(f.match)" },
+        Row(command: "MATCH EXPLAIN", allowed: everyone.subtracting([.westOther, .eastOther])) { f in "MATCH EXPLAIN \(f.match)" },
+        Row(command: "MATCH ACCEPT", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "MATCH ACCEPT \(f.match)" + (f.asAdmin ? " side=west" : "")
+        },
+        Row(command: "MATCH DECLINE", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "MATCH DECLINE \(f.match) reason=test" + (f.asAdmin ? " side=east" : "")
+        },
+        Row(command: "MATCH PLACE", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "MATCH PLACE \(f.confirmed) units=1 date=2027-02-01"
+        },
+        Row(command: "MATCH CANCEL", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "MATCH CANCEL \(f.confirmed) reason=test"
+        },
         Row(command: "TOKEN ISSUE", allowed: adminOnly) { _ in "TOKEN ISSUE role=west scope=province:52" },
         Row(command: "TOKEN LIST", allowed: adminOnly) { _ in "TOKEN LIST" },
         Row(command: "TOKEN REVOKE", allowed: adminOnly) { f in "TOKEN REVOKE \(f.token)" },
@@ -115,7 +140,8 @@ struct RoleMatrixTests {
                 for row in Self.rows {
                     for who in Who.allCases {
                         index += 1
-                        let fresh = try await Self.fresh(index: index, world: world, database: database)
+                        var fresh = try await Self.fresh(index: index, world: world, database: database)
+                        fresh.asAdmin = who == .admin
                         let (client, _) = try await LineClient.connectReady(port: port)
                         #expect(try await client.request("AUTH \(world.tokens[who.rawValue]!)").hasPrefix("OK "))
                         for line in row.before {
@@ -178,6 +204,30 @@ struct RoleMatrixTests {
             audit: audit)
         let token = try await repository.createToken(
             secret: TokenSecret.generate(), role: .west, scope: "province:52", label: "to revoke", expiresInDays: nil, audit: nil)
-        return Fresh(index: index, need: need.id, offer: offer.id, token: token.tokenID, world: world)
+        let matchedNeed = try await repository.addNeed(
+            Need(county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!),
+            audit: audit)
+        let matchedOffer = try await repository.addOffer(
+            Offer(organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!),
+            audit: audit)
+        let (run, match, confirmed) = try await database.pool.withConnection { connection in
+            let run = try connection.query(
+                "INSERT INTO match_run (mode, input_hash) VALUES ('optimal(score)', 'test') RETURNING id").first!.int64(0)
+            let match = try connection.query(
+                "INSERT INTO match (run, need, offer, units, score) VALUES (\(run), \(matchedNeed.id), \(matchedOffer.id), 2, 500) RETURNING id"
+            ).first!.int64(0)
+            let confirmed = try connection.query(
+                """
+                INSERT INTO match (run, need, offer, units, score, status, confirmed_units)
+                VALUES (\(run), \(matchedNeed.id), \(matchedOffer.id), 3, 500, 'confirmed', 3) RETURNING id
+                """
+            ).first!.int64(0)
+            try connection.query("UPDATE need SET matched = 3, status = 'partly_matched' WHERE id = \(matchedNeed.id)")
+            try connection.query("UPDATE offer SET matched = 3, status = 'partly_matched' WHERE id = \(matchedOffer.id)")
+            return (run, match, confirmed)
+        }
+        return Fresh(
+            index: index, need: need.id, offer: offer.id, token: token.tokenID, world: world, run: run, match: match,
+            confirmed: confirmed)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStore
 import Testing
 import TestSupport
 
@@ -70,6 +71,73 @@ struct BinaryTests {
 
             server.signal(SIGTERM)
             #expect(try await server.wait() == 0)
+        }
+    }
+
+    /// SIGKILL while a run is being stored leaves no trace of it. The test holds a row lock that
+    /// the run's transaction needs after it has written its run row, so the kill lands inside
+    /// that transaction every time.
+    @Test func aServerKilledWhileStoringARunLeavesNoPartOfIt() async throws {
+        try await TestDatabase.with { database in
+            let url = database.conninfo
+            let (_, tokenOutput) = try await ChildProcess.run(Self.binary, ["token", "create", "--role", "admin", "--database-url", url])
+            let token = try #require(tokenOutput.split(separator: "\n").first { $0.hasPrefix("ewm_") }.map(String.init))
+            let server = try ChildProcess(Self.binary, ["serve", "--port", "0", "--database-url", url])
+            let port = try Self.listeningPort(in: try await server.waitForOutput(containing: "listening"))
+            let setup = try await Self.nc(
+                port,
+                """
+                AUTH \(token)
+                ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市
+                NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30
+                OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31
+                MATCH RUN
+
+                """)
+            #expect(setup.last?.hasPrefix("OK run=1 ") == true, "\(setup)")
+
+            let blocker = try await database.pool.checkout()
+            _ = try await database.pool.run(on: blocker) { connection in
+                try connection.execute(script: "BEGIN")
+                try connection.query("SELECT id FROM match WHERE run = 1 FOR UPDATE")
+            }
+            let second = try ChildProcess("/bin/sh", ["-c", "printf 'AUTH \(token)\\nMATCH RUN\\n' | nc -N 127.0.0.1 \(port)"])
+            var waiting = false
+            for _ in 0..<200 where !waiting {
+                waiting = try await database.pool.withConnection { connection in
+                    try connection.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ewmatch' AND wait_event_type = 'Lock'"
+                    ).first!.int(0) > 0
+                }
+                if !waiting { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(waiting, "the second run never reached its lock wait")
+            server.signal(SIGKILL)
+            _ = try await server.wait()
+            _ = try await second.wait()
+            _ = try await database.pool.run(on: blocker) { try $0.execute(script: "ROLLBACK") }
+            database.pool.checkin(blocker)
+
+            // The orphaned backend finds its client gone and rolls back; then only run 1 exists.
+            var left = 1
+            for _ in 0..<200 where left > 0 {
+                left = try await database.pool.withConnection { connection in
+                    try connection.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ewmatch'").first!.int(0)
+                }
+                if left > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let (runs, foreign) = try await database.pool.withConnection { connection in
+                let row = try connection.query("SELECT (SELECT count(*) FROM match_run), (SELECT count(*) FROM match WHERE run <> 1)").first!
+                return (try row.int(0), try row.int(1))
+            }
+            #expect(runs == 1 && foreign == 0)
+
+            let restarted = try ChildProcess(Self.binary, ["serve", "--port", "0", "--database-url", url])
+            let newPort = try Self.listeningPort(in: try await restarted.waitForOutput(containing: "listening"))
+            let after = try await Self.nc(newPort, "AUTH \(token)\nRUN LIST\n")
+            #expect(after.contains("OK 1 runs"))
+            restarted.signal(SIGTERM)
+            #expect(try await restarted.wait() == 0)
         }
     }
 
