@@ -63,7 +63,7 @@ start_throwaway_postgres() {
     as_pg_user "$user" "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     as_pg_user "$user" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 $settings" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=1000 $settings" \
         start >/dev/null || { cat "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
     export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
     unset DATABASE_URL
