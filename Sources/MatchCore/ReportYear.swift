@@ -15,6 +15,8 @@ struct YearReport {
         var byKind: [Kind: Int] = [:]
         var placed = 0
         var plan: Int?
+        /// Confirmed units of the kinds the plan sets targets for.
+        var planConfirmed = 0
         var lastDemand = 0
         var lastConfirmed = 0
         /// 1 for a county left behind; for a province, how many of its counties are.
@@ -32,7 +34,7 @@ struct YearReport {
                 ("fill", ReportCommands.fraction(confirmed, demand)),
             ] + Kind.allCases.map { ($0.rawValue, .int(byKind[$0] ?? 0)) } + [
                 ("placed", .int(placed)), ("plan", plan.map { .int($0) } ?? .null),
-                ("of-plan", plan.map { ReportCommands.fraction(confirmed, $0) } ?? .null), ("last-demand", .int(lastDemand)),
+                ("of-plan", plan.map { ReportCommands.fraction(planConfirmed, $0) } ?? .null), ("last-demand", .int(lastDemand)),
                 ("last-confirmed", .int(lastConfirmed)), ("last-fill", ReportCommands.fraction(lastConfirmed, lastDemand)),
                 ("change", change), ("left-behind", .int(leftBehind)), ("why", .text(why)),
             ]
@@ -57,12 +59,15 @@ struct YearReport {
         flow.westProvince = province
         if case .county(let code) = scope { flow.county = code }
         let flows = Dictionary(grouping: try await repository.flows(flow), by: \.county)
-        let plans = Dictionary(try await repository.plans(year: year, province: province).map { ($0.province, $0.units) }, uniquingKeysWith: +)
+        let plans = Dictionary(grouping: try await repository.plans(year: year, province: province), by: \.province)
         let cellsByCounty = Dictionary(grouping: cells, by: \.county)
 
         var rows: [Row] = []
         for (code, members) in Dictionary(grouping: counties, by: \.province) {
-            var total = Row(level: "province", code: code, name: provinces[code] ?? code, province: code, plan: plans[code])
+            let planned = plans[code] ?? []
+            var total = Row(
+                level: "province", code: code, name: provinces[code] ?? code, province: code,
+                plan: planned.isEmpty ? nil : planned.reduce(0) { $0 + $1.units })
             for county in members {
                 var row = Row(level: "county", code: county.code, name: county.name, province: code)
                 let current = (cellsByCounty[county.code] ?? []).filter { $0.year == year }
@@ -89,6 +94,7 @@ struct YearReport {
                 total.leftBehind += row.leftBehind
                 rows.append(row)
             }
+            total.planConfirmed = planned.reduce(0) { $0 + (total.byKind[$1.kind] ?? 0) }
             rows.append(total)
         }
         // "52" sorts before "520204": each province heads its counties.
@@ -147,7 +153,7 @@ struct YearReport {
             [
                 "\(row.needs)", "\(row.demand)", "\(row.confirmed)", Self.percent(row.confirmed, row.demand),
             ] + Kind.allCases.map { "\(row.byKind[$0] ?? 0)" } + [
-                "\(row.placed)", row.plan.map { "\($0)" } ?? "–", row.plan.map { Self.percent(row.confirmed, $0) } ?? "–",
+                "\(row.placed)", row.plan.map { "\($0)" } ?? "–", row.plan.map { Self.percent(row.planConfirmed, $0) } ?? "–",
                 "\(row.lastConfirmed) / \(row.lastDemand)", Self.percent(row.lastConfirmed, row.lastDemand),
             ]
         }

@@ -202,8 +202,7 @@ extension PostgresRepository {
                       AND (\(county)::text IS NULL OR c.code = \(county))
                       AND (\(province)::text IS NULL OR c.province = \(province))
                 )
-                SELECT p.id::text, e.name || coalesce(nullif(' ' || p.east_city, ' '), '') || ' → ' || w.name
-                           || coalesce(nullif(' ' || p.west_area, ' '), ''),
+                SELECT p.id::text, coalesce(nullif(p.east_city, ''), e.name) || ' → ' || w.name || coalesce(nullif(' ' || p.west_area, ' '), ''),
                        coalesce(d.demand, 0), coalesce(f.proposed, 0), coalesce(f.confirmed, 0)
                 FROM pairing p JOIN province e ON e.code = p.east_province JOIN province w ON w.code = p.west_province
                 LEFT JOIN LATERAL (

@@ -1,0 +1,190 @@
+import Foundation
+
+/// The yearly progress report as one self-contained HTML page: tables, and bar charts drawn as
+/// inline SVG (no scripts, no fonts or images fetched), so it opens, prints and mails as it is.
+/// Every bar carries its value in `data-value`, so a test can read the numbers back.
+struct ReportPage {
+    var year: Int
+    var province: String?
+    /// REPORT records (province and county rows), FILL by=pairing records, FILL by=kind for this
+    /// year and the last.
+    var rows: [[String: Any]]
+    var pairings: [[String: Any]]
+    var kinds: [[String: Any]]
+    var lastKinds: [[String: Any]]
+
+    static let kindNames = [
+        ("labor", "Labour"), ("training", "Training seats"), ("school_partnership", "School partnerships"), ("talent", "Talents"),
+    ]
+    static let leftBehindBelow = 0.3
+
+    struct Bar {
+        var label: String
+        var values: [Double]
+        var text: String
+        var alert = false
+    }
+
+    func html() -> String {
+        let provinces = rows.filter { $0["level"] as? String == "province" }
+        let counties = rows.filter { $0["level"] as? String == "county" }
+        let filled = counties.filter { Self.int($0["demand"]) > 0 }.sorted { Self.number($0["fill"]) < Self.number($1["fill"]) }
+        let countyBars = filled.map { row in
+            Bar(
+                label: "\(Self.text(row["name"])) \(Self.text(row["code"]))", values: [Self.number(row["fill"])],
+                text: "\(Self.percent(row["fill"])) (\(Self.int(row["confirmed"])) / \(Self.int(row["demand"])))",
+                alert: Self.number(row["fill"]) < Self.leftBehindBelow)
+        }
+        let pairingBars = pairings.filter { Self.int($0["demand"]) > 0 }.map { row in
+            Bar(
+                label: Self.text(row["name"]), values: [Self.number(row["fill"])],
+                text: "\(Self.percent(row["fill"])) (\(Self.int(row["confirmed"])) / \(Self.int(row["demand"])))")
+        }
+        let confirmed = { (records: [[String: Any]], kind: String) in
+            Self.int(records.first { $0["key"] as? String == kind }?["confirmed"])
+        }
+        let kindBars = Self.kindNames.map { kind, name in
+            Bar(
+                label: name, values: [Double(confirmed(kinds, kind)), Double(confirmed(lastKinds, kind))],
+                text: "\(confirmed(kinds, kind)) / \(confirmed(lastKinds, kind))")
+        }
+        let yearBars = provinces.filter { Self.int($0["demand"]) + Self.int($0["last-demand"]) > 0 }.map { row in
+            Bar(
+                label: Self.text(row["name"]), values: [Self.number(row["fill"]), Self.number(row["last-fill"])],
+                text: "\(Self.percent(row["fill"])) / \(Self.percent(row["last-fill"]))")
+        }
+        let behind = counties.filter { Self.int($0["left-behind"]) > 0 }
+        let title = "Yearly progress report \(year)" + (province.map { ": \(Self.escaped(provinces.first.map { Self.text($0["name"]) } ?? $0))" } ?? "")
+        return """
+            <!DOCTYPE html>
+            <html lang="zh-CN">
+            <head>
+            <meta charset="utf-8">
+            <title>\(title)</title>
+            <style>
+            body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #1a202c; }
+            h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+            h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #cbd5e0; }
+            table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; }
+            th, td { border: 1px solid #cbd5e0; padding: 0.25em 0.5em; text-align: right; }
+            th:first-child, td:first-child { text-align: left; }
+            th { background: #edf2f7; }
+            tr.behind td { background: #fff5f5; }
+            .note { color: #4a5568; font-size: 0.9em; }
+            svg text { font-size: 12px; fill: #1a202c; }
+            @media print { body { margin: 0; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } }
+            </style>
+            </head>
+            <body>
+            <h1>\(title)</h1>
+            <p class="note">East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县).
+            Fill is confirmed units over demand; a county with demand is left behind below \(Int(Self.leftBehindBelow * 100))%
+            (red). Needs count in the year their window starts.</p>
+            <h2>Fill ratio by county</h2>
+            \(Self.chart(id: "fill-by-county", bars: countyBars, series: ["\(year)"], maximum: 1, marker: Self.leftBehindBelow))
+            <h2>Fill ratio by pairing</h2>
+            \(Self.chart(id: "fill-by-pairing", bars: pairingBars, series: ["\(year)"], maximum: 1, marker: nil))
+            <h2>Confirmed units by kind, \(year) against \(year - 1)</h2>
+            \(Self.chart(id: "units-by-kind", bars: kindBars, series: ["\(year)", "\(year - 1)"], maximum: nil, marker: nil))
+            <h2>Fill ratio by province, \(year) against \(year - 1)</h2>
+            \(Self.chart(id: "year-against-last", bars: yearBars, series: ["\(year)", "\(year - 1)"], maximum: 1, marker: nil))
+            <h2>Provinces</h2>
+            \(Self.table(first: "Province", provinces))
+            <h2>Counties</h2>
+            \(Self.table(first: "County", counties))
+            <h2>Counties left behind</h2>
+            \(behind.isEmpty ? "<p>None.</p>" : "<ul>\n" + behind.map { "<li><b>\(Self.escaped(Self.text($0["name"]))) (\(Self.text($0["code"])))</b>: \(Self.escaped(Self.text($0["why"])))</li>" }.joined(separator: "\n") + "\n</ul>")
+            </body>
+            </html>
+
+            """
+    }
+
+    // MARK: Charts
+
+    static let colours = ["#2b6cb0", "#a0aec0"]
+
+    /// Horizontal bars, one group per label, one bar per series; `maximum` fixes the scale (1 for
+    /// ratios), `marker` draws a dashed line at that value.
+    static func chart(id: String, bars: [Bar], series: [String], maximum: Double?, marker: Double?) -> String {
+        guard !bars.isEmpty else { return "<p class=\"note\" id=\"\(id)\">Nothing to show.</p>" }
+        // Wide enough for the longest label: CJK characters take about a full em, others half.
+        let labelWidth = min(420, 12 + bars.map { $0.label.unicodeScalars.reduce(0.0) { $0 + ($1.value > 0x2E80 ? 12.5 : 7) } }.max()!)
+        let plotWidth = 480.0
+        let barHeight = 14.0
+        let group = barHeight * Double(series.count) + 8
+        let top = series.count > 1 ? 24.0 : 6.0
+        let height = top + group * Double(bars.count) + 6
+        let scale = maximum ?? max(1, bars.flatMap(\.values).max() ?? 1)
+        var svg = """
+            <svg class="chart" id="\(id)" xmlns="http://www.w3.org/2000/svg" width="\(Int(labelWidth + plotWidth + 170))" \
+            height="\(Int(height))" role="img" aria-label="\(id)">
+            """
+        if series.count > 1 {
+            for (index, name) in series.enumerated() {
+                let x = labelWidth + Double(index) * 90
+                svg += "\n<rect x=\"\(x)\" y=\"6\" width=\"12\" height=\"12\" fill=\"\(colours[index])\"/>"
+                svg += "<text x=\"\(x + 16)\" y=\"16\">\(escaped(name))</text>"
+            }
+        }
+        for (row, bar) in bars.enumerated() {
+            let y = top + group * Double(row)
+            svg += "\n<text x=\"\(labelWidth - 6)\" y=\"\(y + group / 2)\" text-anchor=\"end\">\(escaped(bar.label))</text>"
+            for (index, value) in bar.values.enumerated() {
+                let width = max(0, min(1, value / scale)) * plotWidth
+                let colour = bar.alert ? "#c53030" : colours[index]
+                svg += "<rect class=\"bar\" data-value=\"\(value)\" x=\"\(labelWidth)\" y=\"\(y + 4 + Double(index) * barHeight)\" "
+                svg += "width=\"\(String(format: "%.1f", width))\" height=\"\(barHeight - 2)\" fill=\"\(colour)\"/>"
+            }
+            svg += "<text x=\"\(labelWidth + plotWidth + 6)\" y=\"\(y + group / 2)\">\(escaped(bar.text))</text>"
+        }
+        if let marker {
+            let x = labelWidth + marker / scale * plotWidth
+            svg += "\n<line x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(height - 6)\" stroke=\"#c53030\" stroke-dasharray=\"4 3\"/>"
+        }
+        return svg + "\n</svg>"
+    }
+
+    // MARK: Tables
+
+    static func table(first: String, _ rows: [[String: Any]]) -> String {
+        let header = [first, "Needs", "Demand", "Confirmed", "Fill"] + kindNames.map(\.1)
+            + ["Placed", "Plan", "Of plan", "Last year", "Last fill", "Left behind"]
+        var html = "<table>\n<tr>" + header.map { "<th>\(escaped($0))</th>" }.joined() + "</tr>"
+        for row in rows {
+            let cells = [
+                "\(escaped(text(row["name"]))) (\(text(row["code"])))", text(row["needs"]), text(row["demand"]), text(row["confirmed"]),
+                percent(row["fill"]),
+            ] + kindNames.map { text(row[$0.0]) } + [
+                text(row["placed"]), text(row["plan"]), percent(row["of-plan"]),
+                "\(text(row["last-confirmed"])) / \(text(row["last-demand"]))", percent(row["last-fill"]), text(row["left-behind"]),
+            ]
+            let behind = row["level"] as? String == "county" && int(row["left-behind"]) > 0
+            html += "\n<tr\(behind ? " class=\"behind\"" : "")>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
+        }
+        return html + "\n</table>"
+    }
+
+    // MARK: Values
+
+    static func text(_ value: Any?) -> String {
+        switch value {
+        case let string as String: string
+        case let number as NSNumber: number.stringValue
+        default: "–"
+        }
+    }
+
+    static func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? 0 }
+    static func int(_ value: Any?) -> Int { (value as? NSNumber)?.intValue ?? 0 }
+
+    static func percent(_ value: Any?) -> String {
+        guard let number = value as? NSNumber else { return "–" }
+        return String(format: "%.1f%%", number.doubleValue * 100)
+    }
+
+    static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
