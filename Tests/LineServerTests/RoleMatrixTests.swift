@@ -51,6 +51,8 @@ struct RoleMatrixTests {
     static let adminOnly: Set<Who> = [.admin]
     static let guizhouWriters: Set<Who> = [.admin, .westCounty, .westProvince]
     static let suzhouWriters: Set<Who> = [.admin, .eastOrg, .eastProvince, .eastCity]
+    /// Progress reports: administrators, and west coordinators for their own scope.
+    static let westReaders: Set<Who> = [.admin, .westCounty, .westProvince, .westOther]
 
     static let rows: [Row] = [
         Row(command: "PING", allowed: everyone) { _ in "PING" },
@@ -123,6 +125,15 @@ struct RoleMatrixTests {
         Row(command: "TOKEN LIST", allowed: adminOnly) { _ in "TOKEN LIST" },
         Row(command: "TOKEN REVOKE", allowed: adminOnly) { f in "TOKEN REVOKE \(f.token)" },
         Row(command: "AUDIT", allowed: adminOnly) { _ in "AUDIT limit=5" },
+        Row(command: "STATS", allowed: westReaders) { _ in "STATS" },
+        Row(command: "UNMET", allowed: everyone) { _ in "UNMET limit=5" },
+        Row(command: "FILL", allowed: westReaders) { _ in "FILL by=county" },
+        Row(command: "REPORT", allowed: westReaders) { _ in "REPORT year=2027" },
+        Row(command: "PAIRING FLOW", allowed: [.admin, .westCounty, .westProvince, .eastProvince, .eastCity]) { _ in
+            "PAIRING FLOW 江苏省 贵州省"
+        },
+        Row(command: "PLAN SET", allowed: adminOnly) { f in "PLAN SET year=2027 province=52 kind=labor units=\(f.index)" },
+        Row(command: "PLAN LIST", allowed: everyone) { _ in "PLAN LIST" },
     ]
 
     @Test func everyCommandHasARow() {
