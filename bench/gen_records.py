@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Writes NEEDS needs and OFFERS offers for bench/match_run.sh as the CSV files NEED IMPORT and
 OFFER IMPORT read, plus the organisations (TSV for \\copy) the offers belong to. Shaped like the
-engine's `medium` instance: kinds 40/30/10/20 %, 1-3 occupation codes from a popular few per kind,
+engine's `medium` instance: kinds 40/30/10/20 %, 1-3 mid-group occupation codes of the kind's major groups,
 windows of weeks across 2027, quantities and capacities in the generator's buckets.
 
 Usage: bench/gen_records.py NEEDS OFFERS DIR [--seed S]
 """
 import random
+from datetime import date, timedelta
 import re
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 root = Path(__file__).resolve().parent.parent
 sql = (root / "sql" / "003_reference_data.sql").read_text(encoding="utf-8")
 counties = re.findall(r"^    \('(\d{6})', '[^']*', '\d\d'", sql, re.M)
-codes = re.findall(r"^    \('(\d-\d\d(?:-\d\d){0,2})', ", sql, re.M)
+# Mid groups (2-05, 6-01, …): pairs then need the same mid group, as in a national call for workers.
+codes = re.findall(r"^    \('(\d-\d\d)', ", sql, re.M)
 east = ["11", "12", "31", "32", "33", "35", "37", "44"]
 cities = {"11": "北京市", "12": "天津市", "31": "上海市", "32": "无锡市", "33": "杭州市", "35": "福州市", "37": "聊城市", "44": "广州市"}
 kinds = ["labor", "training", "school_partnership", "talent"]
@@ -23,19 +25,16 @@ groups = {"labor": "3456", "training": "2456", "school_partnership": "246", "tal
 
 def window(rng, shortest):
     start = rng.randint(0, 300)
-    length = rng.randint(shortest, 250)
-    day = lambda n: f"2027-{1 + min(n, 364) // 31:02d}-{1 + min(n, 364) % 28:02d}"
-    return day(start), day(max(start + length, start + 28))
+    end = min(start + rng.randint(shortest, 250), 364)
+    day = lambda n: (date(2027, 1, 1) + timedelta(days=n)).isoformat()
+    return day(start), day(end)
 
 
 def main():
     n_needs, n_offers, out = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     rng = random.Random(seed)
-    by_kind = {k: [c for c in codes if c[0] in groups[k] and c.count("-") >= 1] for k in kinds}
-    for k in kinds:
-        rng.shuffle(by_kind[k])
-        by_kind[k] = by_kind[k][:25]
+    by_kind = {k: [c for c in codes if c[0] in groups[k]] for k in kinds}
     organisations = max(1, n_offers // 10)
     with open(out / "organisations.tsv", "w", encoding="utf-8") as f:
         for i in range(organisations):
