@@ -242,7 +242,7 @@ enum MatchCommands {
 
     static let matchExplain = CommandSpec(
         "MATCH EXPLAIN", usage: "MATCH EXPLAIN <id>",
-        summary: "the score part by part, and the need's and the offer's next-best alternatives and why they lost"
+        summary: "the score part by part, and the offer's and the need's next-best alternatives and why they lost"
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let match = try await visibleMatch(request, session, context)
@@ -252,6 +252,25 @@ enum MatchCommands {
         lines.append(Record([("match", .integer(match.id)), ("need", .integer(match.need)), ("offer", .integer(match.offer)), ("units", .integer(match.units)), ("score", .integer(match.score))]))
         lines.append(Record([("parts", .text(match.explanation))]))
         let builder = CandidateBuilder(pairings: input.pairings, declined: input.declined)
+        // The offer's alternatives: other open needs it could serve, best first.
+        if let offer = input.offers.first(where: { $0.id == match.offer }) {
+            let others = input.needs.filter { $0.id != match.need }
+                .compactMap { need in builder.explain(need, offer).map { (need, $0) } }
+                .sorted { ($0.1.total, -$0.0.id) > ($1.1.total, -$1.0.id) }
+                .prefix(5)
+            for (need, score) in others {
+                let elsewhere = runProposals.filter { $0.key.need == need.id && $0.key.offer != match.offer }.reduce(Int64(0)) { $0 + $1.value.units }
+                let why =
+                    score.total < match.score
+                    ? "scores \(score.total) < \(match.score)"
+                    : "scores \(score.total); it was given \(elsewhere) units by other offers, which served the whole better"
+                lines.append(
+                    Record([
+                        ("alternative", .text("need")), ("need", .integer(need.id)), ("score", .integer(score.total)),
+                        ("why-not", .text(why)), ("parts", .text(score.description)),
+                    ]))
+            }
+        }
         guard let need = input.needs.first(where: { $0.id == match.need }) else {
             return .records(header: "explanation", lines.map { $0.rendered(as: session.format) })
         }

@@ -165,7 +165,7 @@ public protocol MatchRepository: Sendable {
     func answer(match id: Int64, side: MatchSide, accept: Bool, units: Int64?, reason: String, audit: AuditEntry) async throws -> MatchInfo
     func place(match id: Int64, units: Int64, on day: Day, audit: AuditEntry) async throws -> MatchInfo
     func cancel(match id: Int64, reason: String, audit: AuditEntry) async throws -> MatchInfo
-    /// Open offers of a kind, and the need's own record, for MATCH EXPLAIN.
+    /// The open needs and offers of the need's kind, for MATCH EXPLAIN.
     func explainInput(need: Int64) async throws -> RunInput
 }
 

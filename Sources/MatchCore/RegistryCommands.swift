@@ -6,9 +6,9 @@ enum RegistryCommands {
     static let all: [CommandSpec] = [
         provinceList,
         countyAdd, countyShow, countyList, countyUpdate,
-        pairingAdd, pairingShow, pairingList,
+        pairingAdd, pairingShow, pairingList, pairingUpdate,
         orgAdd, orgShow, orgList, orgUpdate,
-        occupationAdd, occupationShow, occupationList,
+        occupationAdd, occupationShow, occupationList, occupationUpdate,
     ]
 
     // MARK: Provinces
@@ -166,6 +166,23 @@ enum RegistryCommands {
         return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } }, format: session.format)
     }
 
+    static let pairingUpdate = CommandSpec(
+        "PAIRING UPDATE", usage: "PAIRING UPDATE <id> [period=current|earlier] [east-city=<name>] [west-area=<name>]",
+        summary: "change a pairing's period or the names of its sides (admin)"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: ["period", "east-city", "west-area"])
+        let principal = try context.requireAdmin(session)
+        let id = try request.id(at: 0, name: "pairing id")
+        let changes = request.changes(["period", "east-city", "west-area"])
+        guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
+        let pairing = try await context.repository.updatePairing(
+            id: id, period: try request.choice("period", PairingPeriod.self),
+            eastCity: try request.text("east-city", maxLength: 100)?.trimmingSpaces,
+            westArea: try request.text("west-area", maxLength: 100)?.trimmingSpaces,
+            audit: context.audit(principal, target: "pairing:\(id)", changes: changes))
+        return .ok(record(pairing).rendered(as: session.format))
+    }
+
     static func record(_ pairing: Pairing) -> Record {
         Record([
             ("id", .integer(pairing.id)), ("east", .text(pairing.eastProvince)), ("east-city", .text(pairing.eastCity)),
@@ -288,6 +305,18 @@ enum RegistryCommands {
             parent: request.option("parent"), level: try request.choice("level", OccupationLevel.self), page: page)
         return .page(
             "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code }, format: session.format)
+    }
+
+    static let occupationUpdate = CommandSpec(
+        "OCCUPATION UPDATE", usage: "OCCUPATION UPDATE <code> name=<name>", summary: "rename a classification code (admin)"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1, options: ["name"])
+        let principal = try context.requireAdmin(session)
+        let code = request.words[0]
+        let occupation = try await context.repository.renameOccupation(
+            code: code, name: try request.requiredText("name", maxLength: 200),
+            audit: context.audit(principal, target: "occupation:\(code)", changes: request.changes(["name"])))
+        return .ok(record(occupation).rendered(as: session.format))
     }
 
     static func record(_ occupation: Occupation) -> Record {

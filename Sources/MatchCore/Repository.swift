@@ -86,6 +86,7 @@ public protocol RegistryRepository: Sendable {
     func pairing(id: Int64) async throws -> Pairing?
     func pairings(east: String?, west: String?, period: PairingPeriod?, page: Page) async throws -> [Pairing]
     func addPairing(_ pairing: Pairing, audit: AuditEntry) async throws -> Pairing
+    func updatePairing(id: Int64, period: PairingPeriod?, eastCity: String?, westArea: String?, audit: AuditEntry) async throws -> Pairing
 
     func organisation(id: Int64) async throws -> Organisation?
     func organisations(province: String?, kind: OrganisationKind?, page: Page) async throws -> [Organisation]
@@ -95,6 +96,7 @@ public protocol RegistryRepository: Sendable {
     func occupation(code: String) async throws -> Occupation?
     func occupations(parent: String?, level: OccupationLevel?, page: Page) async throws -> [Occupation]
     func addOccupation(_ occupation: Occupation, audit: AuditEntry) async throws
+    func renameOccupation(code: String, name: String, audit: AuditEntry) async throws -> Occupation
 }
 
 /// Needs and offers. Reads take the caller's scope and see only what it may; writes record their

@@ -360,7 +360,7 @@ extension PostgresRepository {
     public func explainInput(need: Int64) async throws -> RunInput {
         try await read { connection in
             let kind = try connection.query("SELECT kind FROM need WHERE id = \(need)").first.map { try $0.string(0) }
-            return try Self.loadInput(RunFilter(kind: kind.flatMap(Kind.init(rawValue:))), needID: need, on: connection)
+            return try Self.loadInput(RunFilter(kind: kind.flatMap(Kind.init(rawValue:))), needID: nil, on: connection)
         }
     }
 

@@ -119,6 +119,24 @@ extension PostgresRepository {
         }
     }
 
+    public func updatePairing(id: Int64, period: PairingPeriod?, eastCity: String?, westArea: String?, audit: AuditEntry)
+        async throws -> Pairing
+    {
+        try await write { connection in
+            guard
+                let row = try connection.query(
+                    """
+                    UPDATE pairing SET period = coalesce(\(period?.rawValue), period), east_city = coalesce(\(eastCity), east_city),
+                                       west_area = coalesce(\(westArea), west_area)
+                    WHERE id = \(id) RETURNING \(unsafeSQL: Self.pairingColumns)
+                    """
+                ).first
+            else { throw RepositoryError.notFound("no pairing \(id)") }
+            try Self.insertAudit(audit, on: connection)
+            return try Self.pairing(row)
+        }
+    }
+
     // MARK: Organisations
 
     static let organisationColumns = "id, kind, name, province, city"
@@ -207,6 +225,18 @@ extension PostgresRepository {
                 ORDER BY code LIMIT \(page.limit)
                 """
             ).rows.map(Self.occupation)
+        }
+    }
+
+    public func renameOccupation(code: String, name: String, audit: AuditEntry) async throws -> Occupation {
+        try await write { connection in
+            guard
+                let row = try connection.query(
+                    "UPDATE occupation SET name = \(name) WHERE code = \(code) RETURNING code, name, level, parent"
+                ).first
+            else { throw RepositoryError.notFound("no occupation \(code)") }
+            try Self.insertAudit(audit, on: connection)
+            return try Self.occupation(row)
         }
     }
 

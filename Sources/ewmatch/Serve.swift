@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: Int = 300
     @Option(name: .customLong("max-connections"), help: "Connections served at once; more get ERR BUSY.")
     var maximumConnections: Int = 1_024
+    @Option(name: .customLong("proposal-days"), help: "Days after which an unanswered proposal expires.")
+    var proposalDays: Int = 14
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -32,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         guard maximumLineLength >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
+        guard proposalDays >= 1 else { throw ValidationError("--proposal-days must be at least 1") }
     }
 
     func run() async throws {
@@ -45,7 +48,7 @@ struct Serve: AsyncParsableCommand {
             try await Migrator(pool: pool, logger: logger).migrate()
             let settings = ServerSettings(
                 maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
-                maximumConnections: maximumConnections)
+                maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays)
             let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: logger)
             let server = LineServer(configuration: .init(host: host, port: port), handler: handler, logger: logger)
             let group = ServiceGroup(

@@ -73,6 +73,7 @@ struct RoleMatrixTests {
         Row(command: "PAIRING ADD", allowed: adminOnly) { f in "PAIRING ADD east=广东省 west=贵州省 east-city=测试市\(f.index)" },
         Row(command: "PAIRING SHOW", allowed: everyone) { _ in "PAIRING SHOW 1" },
         Row(command: "PAIRING LIST", allowed: everyone) { _ in "PAIRING LIST west=52" },
+        Row(command: "PAIRING UPDATE", allowed: adminOnly) { _ in "PAIRING UPDATE 1 period=current" },
         Row(command: "ORG ADD", allowed: adminOnly) { f in "ORG ADD kind=school name=测试学校\(f.index) province=32" },
         Row(command: "ORG SHOW", allowed: everyone) { f in "ORG SHOW \(f.world.suzhouOrg)" },
         Row(command: "ORG LIST", allowed: everyone) { _ in "ORG LIST" },
@@ -80,6 +81,7 @@ struct RoleMatrixTests {
         Row(command: "OCCUPATION ADD", allowed: adminOnly) { f in "OCCUPATION ADD 6-01-99 name=测试工种\(f.index)" },
         Row(command: "OCCUPATION SHOW", allowed: everyone) { _ in "OCCUPATION SHOW 6-01" },
         Row(command: "OCCUPATION LIST", allowed: everyone) { _ in "OCCUPATION LIST parent=6" },
+        Row(command: "OCCUPATION UPDATE", allowed: adminOnly) { _ in "OCCUPATION UPDATE 6-01 name=农副产品加工人员" },
         Row(command: "NEED ADD", allowed: guizhouWriters) { f in
             "NEED ADD county=\(f.world.guizhouCounty) kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-03-31"
         },
