@@ -57,15 +57,37 @@ CREATE INDEX match_flow_east ON match_flow (east_province, year);
 CREATE FUNCTION occupation_groups(codes text[]) RETURNS text[] IMMUTABLE PARALLEL SAFE LANGUAGE sql
     AS $$ SELECT array(SELECT DISTINCT left(c, 4) FROM unnest(codes) AS c ORDER BY 1) $$;
 
--- UNMET reads open needs most urgent first; candidate offers are found by kind and group.
-CREATE INDEX need_unmet ON need (priority DESC, poverty_focus DESC, window_start, id)
+-- UNMET reads open needs most urgent first, paging on the sort key itself.
+CREATE INDEX need_unmet ON need ((-priority), (NOT poverty_focus), window_start, id)
     WHERE status IN ('open', 'partly_matched');
-CREATE INDEX need_unmet_county ON need (county, priority DESC, poverty_focus DESC, window_start, id)
+CREATE INDEX need_unmet_county ON need (county, (-priority), (NOT poverty_focus), window_start, id)
     WHERE status IN ('open', 'partly_matched');
-CREATE INDEX need_unmet_province ON need (left(county, 2), priority DESC, poverty_focus DESC, window_start, id)
+CREATE INDEX need_unmet_province ON need (left(county, 2), (-priority), (NOT poverty_focus), window_start, id)
     WHERE status IN ('open', 'partly_matched');
-CREATE INDEX offer_open_groups ON offer USING gin (occupation_groups(occupations))
-    WHERE status IN ('open', 'partly_matched');
+
+-- Open offers under each of their codes and groups, the largest open capacity first: UNMET
+-- takes the few most promising offers per need from an index range instead of scanning every
+-- offer of a popular occupation group.
+CREATE TABLE offer_slot (
+    kind            text NOT NULL,
+    key             text NOT NULL,
+    open_units      integer NOT NULL,
+    offer           bigint NOT NULL,
+    organisation    bigint NOT NULL,
+    window_start    date NOT NULL,
+    window_end      date NOT NULL,
+    PRIMARY KEY (kind, key, offer)
+);
+CREATE INDEX offer_slot_best ON offer_slot (kind, key, open_units DESC, offer);
+CREATE INDEX offer_slot_offer ON offer_slot (offer);
+
+-- Offers by kind: counts and open capacity for STATS.
+CREATE TABLE offer_totals (
+    kind            text PRIMARY KEY,
+    offers          bigint NOT NULL DEFAULT 0,
+    open_offers     bigint NOT NULL DEFAULT 0,
+    open_capacity   bigint NOT NULL DEFAULT 0
+);
 
 -- The upserts. `deltas` is a query giving signed contributions; rows whose sums cancel out
 -- (an update that changed nothing counted) touch nothing. ORDER BY the key: concurrent
@@ -219,6 +241,54 @@ BEGIN
     RETURN NULL;
 END $$;
 
+CREATE FUNCTION report_offer_slots(source text) RETURNS text IMMUTABLE LANGUAGE sql AS $f$
+SELECT format($q$
+    INSERT INTO offer_slot (kind, key, open_units, offer, organisation, window_start, window_end)
+    SELECT DISTINCT r.kind, k.key, r.capacity - r.matched, r.id, r.organisation, r.window_start, r.window_end
+    FROM %s r CROSS JOIN LATERAL unnest(r.occupations || occupation_groups(r.occupations)) AS k(key)
+    WHERE r.status IN ('open', 'partly_matched') AND r.capacity > r.matched
+    ORDER BY 1, 2, 4
+$q$, source)
+$f$;
+
+CREATE FUNCTION report_offer_totals(source text, sign integer) RETURNS text IMMUTABLE LANGUAGE sql AS $f$
+SELECT format($q$
+    SELECT r.kind, %2$s AS offers, %2$s * (r.status IN ('open', 'partly_matched'))::integer AS open_offers,
+           %2$s * CASE WHEN r.status IN ('open', 'partly_matched') THEN r.capacity - r.matched ELSE 0 END AS open_capacity
+    FROM %1$s r
+$q$, source, sign)
+$f$;
+
+CREATE FUNCTION report_offer_totals_upsert(deltas text) RETURNS text IMMUTABLE LANGUAGE sql AS $f$
+SELECT format($q$
+    INSERT INTO offer_totals AS t (kind, offers, open_offers, open_capacity)
+    SELECT kind, sum(offers), sum(open_offers), sum(open_capacity) FROM (%s) AS d GROUP BY kind
+    HAVING sum(abs(offers)) + sum(abs(open_offers)) + sum(abs(open_capacity)) <> 0
+       AND (sum(offers) <> 0 OR sum(open_offers) <> 0 OR sum(open_capacity) <> 0)
+    ORDER BY kind
+    ON CONFLICT (kind) DO UPDATE SET offers = t.offers + excluded.offers, open_offers = t.open_offers + excluded.open_offers,
+        open_capacity = t.open_capacity + excluded.open_capacity
+$q$, deltas)
+$f$;
+
+CREATE FUNCTION report_offer_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        DELETE FROM offer_slot WHERE offer IN (SELECT id FROM old_rows);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        EXECUTE report_offer_slots('new_rows');
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE report_offer_totals_upsert(report_offer_totals('new_rows', 1));
+    ELSIF TG_OP = 'DELETE' THEN
+        EXECUTE report_offer_totals_upsert(report_offer_totals('old_rows', -1));
+    ELSE
+        EXECUTE report_offer_totals_upsert(report_offer_totals('old_rows', -1) || ' UNION ALL ' || report_offer_totals('new_rows', 1));
+    END IF;
+    RETURN NULL;
+END $$;
+
 -- The summaries from scratch: when this migration is applied to a database with rows, and after
 -- a TRUNCATE (which row triggers never see).
 CREATE FUNCTION report_rebuild() RETURNS void LANGUAGE plpgsql AS $$
@@ -226,6 +296,10 @@ BEGIN
     DELETE FROM need_fill;
     DELETE FROM need_occupation_fill;
     DELETE FROM match_flow;
+    DELETE FROM offer_slot;
+    DELETE FROM offer_totals;
+    EXECUTE report_offer_slots('offer');
+    EXECUTE report_offer_totals_upsert(report_offer_totals('offer', 1));
     EXECUTE report_need_upsert(report_need_deltas('need', 1) || ' UNION ALL ' || report_proposal_deltas('match', 1));
     EXECUTE report_flow_upsert(report_match_rows('match', 1));
 END $$;
@@ -250,7 +324,24 @@ CREATE TRIGGER match_report_delete AFTER DELETE ON match REFERENCING OLD TABLE A
     FOR EACH STATEMENT EXECUTE FUNCTION report_match_changed();
 CREATE TRIGGER organisation_report_update AFTER UPDATE ON organisation REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION report_organisation_changed();
+CREATE TRIGGER offer_report_insert AFTER INSERT ON offer REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION report_offer_changed();
+CREATE TRIGGER offer_report_update AFTER UPDATE ON offer REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION report_offer_changed();
+CREATE TRIGGER offer_report_delete AFTER DELETE ON offer REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION report_offer_changed();
+CREATE TRIGGER offer_report_truncate AFTER TRUNCATE ON offer FOR EACH STATEMENT EXECUTE FUNCTION report_truncated();
 CREATE TRIGGER need_report_truncate AFTER TRUNCATE ON need FOR EACH STATEMENT EXECUTE FUNCTION report_truncated();
 CREATE TRIGGER match_report_truncate AFTER TRUNCATE ON match FOR EACH STATEMENT EXECUTE FUNCTION report_truncated();
 
 SELECT report_rebuild();
+
+-- Every query of this service is short: JIT compilation (tens to hundreds of milliseconds, chosen
+-- whenever a plan's estimated cost passes jit_above_cost, as a LATERAL over a page of needs does)
+-- would cost more than it could save. Only an owner may change it; elsewhere an administrator can.
+DO $$
+BEGIN
+    EXECUTE format('ALTER DATABASE %I SET jit = off', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'jit stays as configured: only the database owner can set it for the database';
+END $$;

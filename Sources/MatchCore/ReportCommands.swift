@@ -10,9 +10,10 @@ enum ReportCommands {
 
     /// Below this fill ratio a county with demand is left behind: the engine's fair first share.
     static let leftBehindBelow = 0.3
-    /// Candidate offers UNMET shows per need, and how many promising ones per need it scores.
+    /// Candidate offers UNMET shows per need, and how many promising ones per code and group of
+    /// the need it scores.
     static let shownCandidates = 3
-    static let scoredCandidates = 20
+    static let scoredCandidates = 10
 
     // MARK: STATS
 
@@ -84,7 +85,7 @@ enum ReportCommands {
         -> [Int64: [(offer: Int64, score: Int64)]]
     {
         guard !needs.isEmpty else { return [:] }
-        let input = try await context.repository.candidateOffers(for: needs, within: scope, perNeed: scoredCandidates)
+        let input = try await context.repository.candidateOffers(for: needs, within: scope, perKey: scoredCandidates)
         let candidates = try CandidateBuilder(pairings: input.pairings, declined: input.declined)
             .build(needs: input.needs, offers: input.offers)
         var byNeed: [Int64: [(offer: Int64, score: Int64)]] = [:]

@@ -7,9 +7,10 @@ public protocol ReportRepository: Sendable {
     func stats(within scope: Scope) async throws -> Stats
     /// Open needs, most urgent first (priority, poverty-alleviated, start, id), after `cursor`.
     func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) async throws -> [Need]
-    /// The most promising open offers for each need (kind, occupation group, window), at most
-    /// `perNeed` each, as engine records with the pairings and declined pairs, for the engine to score.
-    func candidateOffers(for needs: [Need], within scope: Scope, perNeed: Int) async throws -> RunInput
+    /// The most promising open offers for each need (its kind, window, and each of its codes and
+    /// their groups: the `perKey` with the most open capacity), as engine records with the
+    /// pairings and declined pairs, for the engine to score.
+    func candidateOffers(for needs: [Need], within scope: Scope, perKey: Int) async throws -> RunInput
     /// Summary cells by year, county and kind.
     func needFill(years: [Int]?, kind: Kind?, within scope: Scope) async throws -> [FillCell]
     /// Demand, proposed and confirmed units by occupation group (a need counts in each of its groups).

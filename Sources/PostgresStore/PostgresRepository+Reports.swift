@@ -28,9 +28,9 @@ extension PostgresRepository {
                       FROM need_fill
                       WHERE (\(county)::text IS NULL OR county = \(county))
                         AND (\(province)::text IS NULL OR left(county, 2) = \(province))) f,
-                     (SELECT count(*) AS offers, count(*) FILTER (WHERE status IN ('open', 'partly_matched')) AS open_offers,
-                             coalesce(sum(capacity - matched) FILTER (WHERE status IN ('open', 'partly_matched')), 0) AS open_capacity
-                      FROM offer) o,
+                     (SELECT coalesce(sum(offers), 0) AS offers, coalesce(sum(open_offers), 0) AS open_offers,
+                             coalesce(sum(open_capacity), 0) AS open_capacity
+                      FROM offer_totals) o,
                      (SELECT coalesce(sum(proposed_matches), 0) AS proposed, coalesce(sum(confirmed_matches), 0) AS confirmed,
                              coalesce(sum(declined_matches), 0) AS declined
                       FROM match_flow
@@ -84,7 +84,7 @@ extension PostgresRepository {
         }
     }
 
-    public func candidateOffers(for needs: [Need], within scope: Scope, perNeed: Int) async throws -> RunInput {
+    public func candidateOffers(for needs: [Need], within scope: Scope, perKey: Int) async throws -> RunInput {
         let (organisation, province, city): (Int64?, String?, String?) =
             switch scope {
             case .organisation(let id): (id, nil, nil)
@@ -108,26 +108,32 @@ extension PostgresRepository {
                     window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
                     povertyAlleviated: try row.bool(9))
             }
-            // The most promising offers per need, found through the GIN index on occupation groups;
-            // the engine then scores them exactly.
+            // The most promising offers per need: for each of its codes and their groups, the open
+            // offers of its kind with the most open capacity (an index range of offer_slot); the
+            // engine then scores them exactly.
             let offers = try connection.query(
                 """
-                SELECT DISTINCT ON (o.id) o.id, o.province, o.city, o.kind, array_to_string(o.occupations, ','),
+                WITH picked AS (
+                    SELECT DISTINCT s.offer
+                    FROM need n
+                    CROSS JOIN LATERAL unnest(n.occupations || occupation_groups(n.occupations)) AS k(key)
+                    CROSS JOIN LATERAL (
+                        SELECT s.offer FROM offer_slot s
+                        WHERE s.kind = n.kind AND s.key = k.key
+                          AND s.window_start <= n.window_end AND s.window_end >= n.window_start
+                          AND (\(organisation)::bigint IS NULL OR s.organisation = \(organisation))
+                          AND (\(province)::text IS NULL AND \(city)::text IS NULL
+                               OR EXISTS (SELECT 1 FROM organisation g WHERE g.id = s.organisation
+                                          AND g.province = coalesce(\(province), g.province) AND g.city = coalesce(\(city), g.city)))
+                          AND NOT EXISTS (SELECT 1 FROM declined_pair d WHERE d.need = n.id AND d.offer = s.offer)
+                        ORDER BY s.open_units DESC, s.offer
+                        LIMIT \(perKey)
+                    ) s
+                    WHERE n.id = ANY(\(Self.int64Array(ids))::bigint[])
+                )
+                SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                        o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1
-                FROM need n
-                CROSS JOIN LATERAL (
-                    SELECT o.*, g.province, g.city FROM offer o JOIN organisation g ON g.id = o.organisation
-                    WHERE o.status IN ('open', 'partly_matched') AND o.capacity > o.matched AND o.kind = n.kind
-                      AND occupation_groups(o.occupations) && occupation_groups(n.occupations)
-                      AND o.window_start <= n.window_end AND o.window_end >= n.window_start
-                      AND (\(organisation)::bigint IS NULL OR o.organisation = \(organisation))
-                      AND (\(province)::text IS NULL OR g.province = \(province))
-                      AND (\(city)::text IS NULL OR g.city = \(city))
-                      AND NOT EXISTS (SELECT 1 FROM declined_pair d WHERE d.need = n.id AND d.offer = o.id)
-                    ORDER BY o.occupations && n.occupations DESC, o.capacity - o.matched DESC, o.id
-                    LIMIT \(perNeed)
-                ) o
-                WHERE n.id = ANY(\(Self.int64Array(ids))::bigint[])
+                FROM picked p JOIN offer o ON o.id = p.offer JOIN organisation g ON g.id = o.organisation
                 ORDER BY o.id
                 """
             ).rows.map { row in

@@ -437,7 +437,7 @@ struct ReportTests {
 
     /// The triggers keep the summaries equal to summing the rows afresh, through the changes a
     /// live system makes: answers, placements, a window moved to another year, an organisation
-    /// moved to another city, a cancelled need, deleted matches.
+    /// moved to another city, a cancelled need, deleted matches, offers filling and withdrawn.
     @Test func summariesStayEqualToARebuild() async throws {
         try await TestDatabase.with { database in
             _ = try await Self.makeWorld(database)
@@ -450,6 +450,8 @@ struct ReportTests {
                         UPDATE organisation SET city = '深圳市' WHERE province = '44';
                         UPDATE need SET status = 'cancelled' WHERE matched = 0 AND status = 'open';
                         DELETE FROM match WHERE status = 'declined';
+                        UPDATE offer SET matched = 10, status = 'partly_matched' WHERE id % 2 = 0;
+                        UPDATE offer SET status = 'withdrawn' WHERE id % 3 = 0;
                         """)
                 let kept = try Self.summaries(on: connection)
                 try connection.execute(script: "SELECT report_rebuild()")
@@ -466,6 +468,7 @@ struct ReportTests {
             "need_fill": "needs, cancelled, demand, confirmed, open_needs, open_units, proposed",
             "need_occupation_fill": "needs, demand, confirmed, proposed",
             "match_flow": "proposed_matches, proposed_units, confirmed_matches, confirmed_units, placed_units, declined_matches, declined_units",
+            "offer_totals": "offers, open_offers, open_capacity", "offer_slot": "open_units",
         ]
         return try measures.sorted { $0.key < $1.key }.flatMap { table, columns in
             try connection.query(
