@@ -161,25 +161,7 @@ extension PostgresRepository {
                 occupations: try codes(row, 4), capacity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), conditions: conditions(try row.string(8)))
         }
-        var pairings = Pairings()
-        let provinceNames = Dictionary(
-            uniqueKeysWithValues: try connection.query("SELECT code, name FROM province").rows.map { (try $0.string(0), try $0.string(1)) })
-        for row in try connection.query("SELECT east_province, east_city, west_province, west_county, level, period FROM pairing").rows {
-            let east = try row.string(0)
-            let west = try row.string(2)
-            if try row.string(5) == "earlier" {
-                pairings.earlier.insert(PairKey(west: west, east: east))
-            } else if try row.string(4) == "province" {
-                pairings.provinceLevel.insert(PairKey(west: west, east: east))
-            } else if let county = row[3] {
-                // Pairing tables name the eastern side "江苏省无锡市"; organisations just "无锡市".
-                let city = try row.string(1)
-                pairings.countyLevel.insert(PairKey(west: county, east: city))
-                if let name = provinceNames[east], city.hasPrefix(name), city.count > name.count {
-                    pairings.countyLevel.insert(PairKey(west: county, east: String(city.dropFirst(name.count))))
-                }
-            }
-        }
+        let pairings = try loadPairings(on: connection)
         // Declined pairs never return; pairs waiting for the second side's answer are not proposed twice.
         let declined = Set(
             try connection.query(
@@ -192,14 +174,14 @@ extension PostgresRepository {
         return RunInput(needs: needs, offers: offers, pairings: pairings, declined: declined)
     }
 
-    private static func kind(_ row: PGRow, _ index: Int) throws -> Kind {
+    static func kind(_ row: PGRow, _ index: Int) throws -> Kind {
         guard let kind = Kind(rawValue: try row.string(index)) else {
             throw PGError(sqlState: nil, message: "unknown kind \(row[index] ?? "NULL")")
         }
         return kind
     }
 
-    private static func codes(_ row: PGRow, _ index: Int) throws -> [OccupationCode] {
+    static func codes(_ row: PGRow, _ index: Int) throws -> [OccupationCode] {
         try row.string(index).split(separator: ",").compactMap { OccupationCode(String($0)) }
     }
 
