@@ -202,6 +202,44 @@ struct LiveServerTests {
         }
     }
 
+    /// A command still running when shutdown begins finishes and is answered; only then does the
+    /// connection close. The test keeps the command busy with a row lock it holds.
+    @Test func aCommandInFlightFinishesDuringShutdown() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.withShutdownControl(database: database) { port, shutdown in
+                let host = TestServer.isolatedHost
+                let (client, _) = try await LineClient.connectReady(port: port, host: host)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await client.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01").hasPrefix("OK id=1 "))
+                let holder = try await database.pool.checkout()
+                _ = try await database.pool.run(on: holder) { connection in
+                    try connection.execute(script: "BEGIN")
+                    try connection.query("SELECT id FROM need WHERE id = 1 FOR UPDATE")
+                }
+                try await client.send("NEED UPDATE 1 qty=4\n")
+                var blocked = false
+                for _ in 0..<200 where !blocked {
+                    blocked = try await database.pool.withConnection { connection in
+                        try connection.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ewmatch' AND wait_event_type = 'Lock' AND query LIKE 'SELECT%FOR UPDATE%'"
+                        ).first!.int(0) > 0
+                    }
+                    if !blocked { try await Task.sleep(for: .milliseconds(25)) }
+                }
+                #expect(blocked, "NEED UPDATE never reached the row lock")
+                async let stopped: Void = shutdown()
+                try await Task.sleep(for: .milliseconds(300))
+                _ = try await database.pool.run(on: holder) { try $0.execute(script: "COMMIT") }
+                database.pool.checkin(holder)
+                try await stopped
+                let lines = try await client.readAll()
+                #expect(lines.first?.hasPrefix("OK id=1 ") == true && lines.first?.contains("qty=4 ") == true, "\(lines)")
+                #expect(lines.last == "ERR SHUTTING_DOWN the server is shutting down; reconnect later")
+            }
+        }
+    }
+
     @Test func gracefulShutdownTellsIdleClientsAndStopsAccepting() async throws {
         try await TestDatabase.with { database in
             try await TestServer.withShutdownControl(database: database) { port, shutdown in
