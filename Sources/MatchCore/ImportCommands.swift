@@ -105,13 +105,7 @@ enum ImportCommands {
         let scope = try context.scope(session)
         let page = try Page.from(request, settings: context.settings)
         if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a need id") }
-        var filter = NeedFilter()
-        filter.county = try request.option("county").map(RegistryCommands.countyCode)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
-        filter.kind = try request.choice("kind", Kind.self)
-        filter.status = try request.choice("status", NeedStatus.self)
-        let needs = try await context.repository.needs(
-            filter: filter, within: scope.isEast ? .everything : scope, openOnly: scope.isEast, page: page)
+        let needs = try await SubmissionCommands.visibleNeeds(request, scope, context, page: page)
         let own = !scope.isEast
         var lines = ["id,county,kind,occupations,qty,from,to,priority,poverty,status,note" + (own ? ",private_note" : "")]
         for need in needs {
@@ -135,13 +129,7 @@ enum ImportCommands {
         let scope = try context.scope(session)
         let page = try Page.from(request, settings: context.settings)
         if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an offer id") }
-        var filter = OfferFilter()
-        filter.organisation = try request.integer("org", in: 1...Int64.max)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
-        filter.kind = try request.choice("kind", Kind.self)
-        filter.status = try request.choice("status", OfferStatus.self)
-        let offers = try await context.repository.offers(
-            filter: filter, within: scope.isWest ? .everything : scope, openOnly: scope.isWest, page: page)
+        let offers = try await SubmissionCommands.visibleOffers(request, scope, context, page: page)
         let own = !scope.isWest
         var lines = ["id,org,kind,occupations,capacity,from,to,place,conditions,status,note" + (own ? ",private_note" : "")]
         for offer in offers {

@@ -65,14 +65,7 @@ enum SubmissionCommands {
         let scope = try context.scope(session)
         let page = try Page.from(request, settings: context.settings)
         if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a need id") }
-        var filter = NeedFilter()
-        filter.county = try request.option("county").map(RegistryCommands.countyCode)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
-        filter.kind = try request.choice("kind", Kind.self)
-        filter.occupation = request.option("occupation")
-        filter.status = try request.choice("status", NeedStatus.self)
-        let visibility: Scope = scope.isEast ? .everything : scope
-        let needs = try await context.repository.needs(filter: filter, within: visibility, openOnly: scope.isEast, page: page)
+        let needs = try await visibleNeeds(request, scope, context, page: page)
         return .page(
             "needs", needs.map { record($0, showPrivate: !scope.isEast) }, page: page, cursor: { _ in needs.last.map { "\($0.id)" } },
             format: session.format)
@@ -190,14 +183,7 @@ enum SubmissionCommands {
         let scope = try context.scope(session)
         let page = try Page.from(request, settings: context.settings)
         if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an offer id") }
-        var filter = OfferFilter()
-        filter.organisation = try request.integer("org", in: 1...Int64.max)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
-        filter.kind = try request.choice("kind", Kind.self)
-        filter.occupation = request.option("occupation")
-        filter.status = try request.choice("status", OfferStatus.self)
-        let visibility: Scope = scope.isWest ? .everything : scope
-        let offers = try await context.repository.offers(filter: filter, within: visibility, openOnly: scope.isWest, page: page)
+        let offers = try await visibleOffers(request, scope, context, page: page)
         return .page(
             "offers", offers.map { record($0, showPrivate: !scope.isWest) }, page: page,
             cursor: { _ in offers.last.map { "\($0.id)" } }, format: session.format)
@@ -265,6 +251,31 @@ enum SubmissionCommands {
     }
 
     // MARK: Shared checks
+
+    /// The needs a LIST or EXPORT asks for, as the scope may see them: the west side its own,
+    /// the east side every open one.
+    static func visibleNeeds(_ request: Request, _ scope: Scope, _ context: CommandContext, page: Page) async throws -> [Need] {
+        var filter = NeedFilter()
+        filter.county = try request.option("county").map(RegistryCommands.countyCode)
+        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        filter.kind = try request.choice("kind", Kind.self)
+        filter.occupation = request.option("occupation")
+        filter.status = try request.choice("status", NeedStatus.self)
+        return try await context.repository.needs(
+            filter: filter, within: scope.isEast ? .everything : scope, openOnly: scope.isEast, page: page)
+    }
+
+    /// The offers a LIST or EXPORT asks for: the east side its own, the west side every open one.
+    static func visibleOffers(_ request: Request, _ scope: Scope, _ context: CommandContext, page: Page) async throws -> [Offer] {
+        var filter = OfferFilter()
+        filter.organisation = try request.integer("org", in: 1...Int64.max)
+        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        filter.kind = try request.choice("kind", Kind.self)
+        filter.occupation = request.option("occupation")
+        filter.status = try request.choice("status", OfferStatus.self)
+        return try await context.repository.offers(
+            filter: filter, within: scope.isWest ? .everything : scope, openOnly: scope.isWest, page: page)
+    }
 
     static func kind(_ request: Request) throws(ProtocolError) -> Kind {
         guard let kind = try request.choice("kind", Kind.self) else {
