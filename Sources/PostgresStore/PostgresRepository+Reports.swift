@@ -103,8 +103,8 @@ extension PostgresRepository {
                 """
             ).rows.map { row in
                 NeedRecord(
-                    id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try Self.reportKind(row, 3),
-                    occupations: try Self.reportCodes(row, 4), quantity: try row.int64(5),
+                    id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try Self.kind(row, 3),
+                    occupations: try Self.codes(row, 4), quantity: try row.int64(5),
                     window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
                     povertyAlleviated: try row.bool(9))
             }
@@ -138,8 +138,8 @@ extension PostgresRepository {
                 """
             ).rows.map { row in
                 OfferRecord(
-                    id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try Self.reportKind(row, 3),
-                    occupations: try Self.reportCodes(row, 4), capacity: try row.int64(5),
+                    id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try Self.kind(row, 3),
+                    occupations: try Self.codes(row, 4), capacity: try row.int64(5),
                     window: TimeWindow(start: try row.int(6), end: try row.int(7)))
             }
             let declined = Set(
@@ -166,7 +166,7 @@ extension PostgresRepository {
                 """
             ).rows.map { row in
                 FillCell(
-                    year: try row.int(0), county: try row.string(1), kind: try Self.reportKind(row, 2), needs: try row.int(3),
+                    year: try row.int(0), county: try row.string(1), kind: try Self.kind(row, 2), needs: try row.int(3),
                     cancelled: try row.int(4), demand: try row.int(5), confirmed: try row.int(6), openNeeds: try row.int(7),
                     openUnits: try row.int(8), proposed: try row.int(9))
             }
@@ -250,7 +250,7 @@ extension PostgresRepository {
                 """
             ).rows.map { row in
                 FlowCell(
-                    county: try row.string(0), kind: try Self.reportKind(row, 1), proposedMatches: try row.int(2),
+                    county: try row.string(0), kind: try Self.kind(row, 1), proposedMatches: try row.int(2),
                     proposedUnits: try row.int(3), confirmedMatches: try row.int(4), confirmedUnits: try row.int(5),
                     placedUnits: try row.int(6), declinedMatches: try row.int(7))
             }
@@ -269,7 +269,7 @@ extension PostgresRepository {
                 ORDER BY p.year, p.province, p.kind
                 """
             ).rows.map { row in
-                Plan(year: try row.int(0), province: try row.string(1), kind: try Self.reportKind(row, 2), units: try row.int(3), confirmed: try row.int(4))
+                Plan(year: try row.int(0), province: try row.string(1), kind: try Self.kind(row, 2), units: try row.int(3), confirmed: try row.int(4))
             }
         }
     }
@@ -283,17 +283,6 @@ extension PostgresRepository {
                 """)
             try Self.insertAudit(audit, on: connection)
         }
-    }
-
-    static func reportKind(_ row: PGRow, _ index: Int) throws -> Kind {
-        guard let kind = Kind(rawValue: try row.string(index)) else {
-            throw PGError(sqlState: nil, message: "unknown kind \(row[index] ?? "NULL")")
-        }
-        return kind
-    }
-
-    static func reportCodes(_ row: PGRow, _ index: Int) throws -> [OccupationCode] {
-        try row.string(index).split(separator: ",").compactMap { OccupationCode(String($0)) }
     }
 
     /// The pairing tables as the engine reads them.
