@@ -1,7 +1,7 @@
 import MatchCore
 import MatchingEngine
 
-/// Administrators' queries over the summary tables of `sql/005_reports.sql`.
+/// Administrators' queries over the summary tables of `sql/004_reports.sql`.
 extension PostgresRepository {
     /// A west scope as (county, province) filters; nil, nil for everything.
     static func westFilter(_ scope: Scope) -> (county: String?, province: String?) {
@@ -59,7 +59,7 @@ extension PostgresRepository {
 
     public func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) async throws -> [Need] {
         let (scopeCounty, scopeProvince) = Self.westFilter(scope)
-        // The sort key as the partial indexes of 005 hold it, so one row comparison pages through them.
+        // The sort key as the partial indexes of 004 hold it, so one row comparison pages through them.
         return try await read { connection in
             try connection.query(
                 """
