@@ -10,30 +10,11 @@ cd "$(dirname "$0")/.."
 . deploy/lib.sh
 needs=${1:-20000}
 offers=${2:-50000}
-work=$(mktemp -d /tmp/ewmatch-bench.XXXXXX)
-chmod 0755 "$work"
+. bench/lib.sh
 
 ensure_packages
-say "building ewmatch (release)"
-swift build -c release --product ewmatch >/dev/null
-binary=$(swift build -c release --show-bin-path)/ewmatch
-
-start_throwaway_postgres durable
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    stop_throwaway_postgres
-    rm -rf "$work"
-}
-trap cleanup EXIT
-createdb ewmatch_bench
-export PGDATABASE=ewmatch_bench
-"$binary" migrate >/dev/null
-token=$("$binary" token create --role admin --label bench)
-port=$((20000 + RANDOM % 20000))
-"$binary" serve --port "$port" --log-level warning &
-server_pid=$!
-for _ in $(seq 100); do nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.1; done
+bench_setup durable
+bench_serve
 
 say "generating and importing $needs needs and $offers offers"
 python3 bench/gen_records.py "$needs" "$offers" "$work"

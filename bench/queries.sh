@@ -12,25 +12,9 @@ needs=${1:-1000000}
 offers=${2:-200000}
 matches=${3:-1000000}
 rounds=${4:-200}
-work=$(mktemp -d /tmp/ewmatch-bench.XXXXXX)
-chmod 0755 "$work"
+. bench/lib.sh
 
-say "building ewmatch (release)"
-swift build -c release --product ewmatch >/dev/null
-binary=$(swift build -c release --show-bin-path)/ewmatch
-
-start_throwaway_postgres
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    stop_throwaway_postgres
-    rm -rf "$work"
-}
-trap cleanup EXIT
-createdb ewmatch_bench
-export PGDATABASE=ewmatch_bench
-"$binary" migrate >/dev/null
-token=$("$binary" token create --role admin --label bench)
+bench_setup
 
 step() {
     local started=$(date +%s.%N)
@@ -110,20 +94,14 @@ AUDIT after=900000 limit=100
 AUDIT target=need:123456
 EOF
 
-port=$((20000 + RANDOM % 20000))
-serve() {
-    "$binary" serve --port "$port" --log-level warning &
-    server_pid=$!
-    for _ in $(seq 100); do nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.1; done
-}
-serve
+bench_serve
 say "latency, $rounds requests per query (target: median < 100 ms, p99 < 250 ms)"
 python3 bench/query_latency.py "$port" "$token" "$rounds" "$work/queries.txt"
 
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+bench_stop_server
 psql -qc "ALTER DATABASE ewmatch_bench SET session_preload_libraries = 'auto_explain'" \
      -c "ALTER DATABASE ewmatch_bench SET auto_explain.log_min_duration = 0" \
      -c "ALTER DATABASE ewmatch_bench SET auto_explain.log_analyze = on"
-serve
+bench_serve
 say "plans (auto_explain, actual times)"
 python3 bench/query_latency.py "$port" "$token" 1 "$work/queries.txt" "$THROWAWAY_PG_DIR/postgres.log"

@@ -11,32 +11,13 @@ cd "$(dirname "$0")/.."
 . deploy/lib.sh
 rows=${1:-1000000}
 seconds=${2:-15}
-work=$(mktemp -d /tmp/ewmatch-bench.XXXXXX)
-chmod 0755 "$work"
+. bench/lib.sh
 
 ensure_packages bc
 command -v gcc >/dev/null || die "gcc is needed to build linebench"
-say "building ewmatch (release)"
-swift build -c release --product ewmatch >/dev/null
-binary=$(swift build -c release --show-bin-path)/ewmatch
+bench_setup durable
 gcc -O2 -o "$work/linebench" ../shared/bench/linebench.c
-
-start_throwaway_postgres durable
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    stop_throwaway_postgres
-    rm -rf "$work"
-}
-trap cleanup EXIT
-createdb ewmatch_bench
-export PGDATABASE=ewmatch_bench
-"$binary" migrate >/dev/null
-token=$("$binary" token create --role admin --label bench)
-port=$((20000 + RANDOM % 20000))
-"$binary" serve --port "$port" --pool-size 16 --log-level warning &
-server_pid=$!
-for _ in $(seq 100); do nc -z 127.0.0.1 "$port" 2>/dev/null && break; sleep 0.1; done
+bench_serve --pool-size 16
 
 say "generating $rows needs"
 python3 bench/gen_needs.py "$rows" "$work/needs.csv" "$work/needs.tsv"
