@@ -103,8 +103,7 @@ enum ImportCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["county", "province", "kind", "status", "limit", "after"])
         let scope = try context.scope(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a need id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a need id")
         let needs = try await SubmissionCommands.visibleNeeds(request, scope, context, page: page)
         let own = !scope.isEast
         var lines = ["id,county,kind,occupations,qty,from,to,priority,poverty,status,note" + (own ? ",private_note" : "")]
@@ -127,8 +126,7 @@ enum ImportCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["org", "province", "kind", "status", "limit", "after"])
         let scope = try context.scope(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an offer id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "an offer id")
         let offers = try await SubmissionCommands.visibleOffers(request, scope, context, page: page)
         let own = !scope.isWest
         var lines = ["id,org,kind,occupations,capacity,from,to,place,conditions,status,note" + (own ? ",private_note" : "")]

@@ -157,8 +157,7 @@ enum MatchCommands {
         "RUN LIST", usage: "RUN LIST [limit=N] [after=<id>]", summary: "matching runs, oldest first, with their figures"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["limit", "after"])
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a run id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a run id")
         let runs = try await context.repository.runs(page: page)
         return .page("runs", runs.map(record), page: page, cursor: { _ in runs.last.map { "\($0.id)" } }, format: session.format)
     }
@@ -221,8 +220,7 @@ enum MatchCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["run", "county", "org", "status", "limit", "after"])
         let scope = try context.scope(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a match id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a match id")
         var filter = MatchFilter()
         filter.run = try request.integer("run", in: 1...Int64.max)
         filter.county = try request.option("county").map(RegistryCommands.countyCode)

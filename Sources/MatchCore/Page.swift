@@ -11,7 +11,9 @@ public struct Page: Sendable, Equatable {
         self.after = after
     }
 
-    static func from(_ request: Request, settings: ServerSettings) throws(ProtocolError) -> Page {
+    /// - Parameter idCursor: for lists keyed by numeric ids, what the id is ("a need id"), so a
+    ///   cursor that is not a number is refused naming it.
+    static func from(_ request: Request, settings: ServerSettings, idCursor: String? = nil) throws(ProtocolError) -> Page {
         var limit = settings.defaultPageSize
         if let text = request.option("limit") {
             guard let value = Int(text), (1...settings.maximumPageSize).contains(value) else {
@@ -21,6 +23,7 @@ public struct Page: Sendable, Equatable {
         }
         let after = request.option("after")
         if let after, after.isEmpty { throw ProtocolError(.badArg, "after must not be empty") }
+        if let after, let idCursor, Int64(after) == nil { throw ProtocolError(.badArg, "after must be \(idCursor)") }
         return Page(limit: limit, after: after)
     }
 }

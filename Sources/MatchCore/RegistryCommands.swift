@@ -155,8 +155,7 @@ enum RegistryCommands {
         summary: "list east-west pairings"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "period", "limit", "after"])
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a pairing id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a pairing id")
         var east: String?
         var west: String?
         if let given = request.option("east") { east = try await context.province(given, field: "east").code }
@@ -228,8 +227,7 @@ enum RegistryCommands {
         summary: "list organisations"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["province", "kind", "limit", "after"])
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an organisation id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "an organisation id")
         var province: String?
         if let given = request.option("province") { province = try await context.province(given, field: "province").code }
         let organisations = try await context.repository.organisations(

@@ -63,8 +63,7 @@ enum SubmissionCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["county", "province", "kind", "occupation", "status", "limit", "after"])
         let scope = try context.scope(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a need id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a need id")
         let needs = try await visibleNeeds(request, scope, context, page: page)
         return .page(
             "needs", needs.map { record($0, showPrivate: !scope.isEast) }, page: page, cursor: { _ in needs.last.map { "\($0.id)" } },
@@ -181,8 +180,7 @@ enum SubmissionCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["org", "province", "kind", "occupation", "status", "limit", "after"])
         let scope = try context.scope(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an offer id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "an offer id")
         let offers = try await visibleOffers(request, scope, context, page: page)
         return .page(
             "offers", offers.map { record($0, showPrivate: !scope.isWest) }, page: page,

@@ -32,8 +32,7 @@ enum TokenCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["limit", "after"])
         _ = try context.requireAdmin(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be a token id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "a token id")
         let tokens = try await context.repository.tokens(page: page)
         let records = tokens.map { info in
             Record([
@@ -62,8 +61,7 @@ enum TokenCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["token", "target", "since", "until", "limit", "after"])
         _ = try context.requireAdmin(session)
-        let page = try Page.from(request, settings: context.settings)
-        if let after = page.after, Int64(after) == nil { throw ProtocolError(.badArg, "after must be an audit entry id") }
+        let page = try Page.from(request, settings: context.settings, idCursor: "an audit entry id")
         var filter = AuditFilter()
         filter.tokenID = try request.integer("token", in: 1...Int64.max)
         filter.target = request.option("target")
