@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore",
+                "LineServer", "PostgresStore", "MatchCore", "MatchingEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

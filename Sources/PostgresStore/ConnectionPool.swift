@@ -3,28 +3,49 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A fixed number of libpq connections, each leased to one job at a time, with a thread pool of
-/// the same size so every lease can block without waiting for a thread. (The NIO singleton pool
-/// has one thread per core and would cap concurrency at two queries here.)
+/// A fixed number of libpq connections, each leased to one unit of work at a time, with a thread
+/// pool of the same size so every lease can block without waiting for a thread. (The NIO
+/// singleton pool has one thread per core and would cap concurrency at two queries here.)
+///
+/// Every wait has a bound: a lease waits at most `leaseTimeout`, then fails with
+/// `PoolBusyError`; a cancelled task stops waiting at once. Long holders (batches, imports,
+/// runs) may hold at most `longLimit` connections, so the rest always serves single commands.
 ///
 /// Connections open lazily and are replaced when the server has gone away, so the service
-/// outlives a PostgreSQL restart: jobs fail with a connection error during the outage and work
-/// again afterwards.
+/// outlives a PostgreSQL restart.
 public final class ConnectionPool: Service, Sendable {
     public let size: Int
+    public let longLimit: Int
+    public let leaseTimeout: Duration
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private let state: Mutex<State>
 
+    private struct Waiter {
+        var id: Int
+        var long: Bool
+        var continuation: CheckedContinuation<PGConnection, any Error>
+    }
+
     private struct State {
         var idle: [PGConnection]
-        var waiters: [CheckedContinuation<PGConnection, any Error>] = []
+        var waiters: [Waiter] = []
+        var longHeld = 0
+        var nextWaiterID = 0
         var closed = false
     }
 
-    public init(conninfo: String, size: Int = 8, logger: Logger) {
+    /// Leases of a long holder; handed back with `release(_:long:)`.
+    public struct Lease: Sendable {
+        public let connection: PGConnection
+        public let long: Bool
+    }
+
+    public init(conninfo: String, size: Int = 8, longLimit: Int? = nil, leaseTimeout: Duration = .seconds(5), logger: Logger) {
         precondition(size > 0)
         self.size = size
+        self.longLimit = min(size, max(1, longLimit ?? size / 2))
+        self.leaseTimeout = leaseTimeout
         self.logger = logger
         self.threadPool = NIOThreadPool(numberOfThreads: size)
         self.threadPool.start()
@@ -38,53 +59,37 @@ public final class ConnectionPool: Service, Sendable {
     }
 
     public func close() async {
-        let (waiters, idle) = state.withLock { state -> ([CheckedContinuation<PGConnection, any Error>], [PGConnection]) in
+        let (waiters, idle) = state.withLock { state -> ([Waiter], [PGConnection]) in
             state.closed = true
             defer { state.waiters.removeAll(); state.idle.removeAll() }
             return (state.waiters, state.idle)
         }
-        for waiter in waiters { waiter.resume(throwing: PoolClosedError()) }
+        for waiter in waiters { waiter.continuation.resume(throwing: PoolClosedError()) }
         for connection in idle { connection.disconnect() }
         try? await threadPool.shutdownGracefully()
     }
 
-    /// Runs `body` with a live connection on the pool's own thread. A connection failure drops
-    /// that connection, so the next lease opens a new one.
+    /// Runs `body` with a live connection on the pool's own thread (one lease, one hop).
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        let connection = try await lease()
-        defer { release(connection) }
-        return try await threadPool.runIfActive {
-            do {
-                try connection.ensureConnected()
-                return try body(connection)
-            } catch let error as PGError where error.isConnectionFailure {
-                connection.disconnect()
-                throw error
-            }
-        }
+        let lease = try await lease(long: false)
+        defer { release(lease) }
+        return try await run(on: lease.connection, body)
     }
 
-    /// Leases a live connection for longer than one call (a client's BEGIN … COMMIT batch); the
-    /// caller runs work on it with `run(on:_:)` and must hand it back with `checkin(_:)`.
-    public func checkout() async throws -> PGConnection {
-        let connection = try await lease()
-        do {
-            try await threadPool.runIfActive { try connection.ensureConnected() }
-            return connection
-        } catch {
-            release(connection)
-            throw error
-        }
-    }
-
-    public func checkin(_ connection: PGConnection) {
-        release(connection)
-    }
-
-    /// Runs `body` on a checked-out connection, on the pool's own thread.
-    public func run<T: Sendable>(on connection: PGConnection, _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    /// Runs `body` on a leased connection, on the pool's own thread, connecting first when
+    /// needed — unless `reconnecting` is false, as for a transaction held across calls, which a
+    /// new connection would silently leave. A connection failure drops the connection, so the
+    /// next lease opens a new one.
+    public func run<T: Sendable>(
+        on connection: PGConnection, reconnecting: Bool = true, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
         try await threadPool.runIfActive {
             do {
+                if reconnecting {
+                    try connection.ensureConnected()
+                } else if !connection.isConnected {
+                    throw PGError(sqlState: nil, message: "the connection to PostgreSQL was lost", isConnectionFailure: true)
+                }
                 return try body(connection)
             } catch let error as PGError where error.isConnectionFailure {
                 connection.disconnect()
@@ -93,64 +98,96 @@ public final class ConnectionPool: Service, Sendable {
         }
     }
 
-    /// `BEGIN` … `COMMIT` around `body`; any error rolls back.
-    public func withTransaction<T: Sendable>(
-        isolation: String = "READ COMMITTED",
-        _ body: @escaping @Sendable (PGConnection) throws -> T
-    ) async throws -> T {
-        try await withConnection { connection in
-            try connection.execute(script: "BEGIN ISOLATION LEVEL \(isolation)")
-            do {
-                let value = try body(connection)
-                try connection.execute(script: "COMMIT")
-                return value
-            } catch {
-                if connection.isConnected { try? connection.execute(script: "ROLLBACK") }
-                throw error
-            }
-        }
-    }
-
-    private func lease() async throws -> PGConnection {
-        enum Next { case use(PGConnection), wait, closed }
+    /// A connection for one unit of work. A long holder beyond `longLimit` is refused at once.
+    public func lease(long: Bool) async throws -> Lease {
+        enum Next { case use(PGConnection), wait, closed, overLongLimit }
         let next = state.withLock { state -> Next in
             if state.closed { return .closed }
-            if let connection = state.idle.popLast() { return .use(connection) }
-            return .wait
+            if long && state.longHeld >= longLimit { return .overLongLimit }
+            guard let connection = state.idle.popLast() else { return .wait }
+            if long { state.longHeld += 1 }
+            return .use(connection)
         }
         switch next {
-        case .use(let connection): return connection
+        case .use(let connection): return Lease(connection: connection, long: long)
         case .closed: throw PoolClosedError()
-        case .wait:
-            return try await withCheckedThrowingContinuation { continuation in
+        case .overLongLimit: throw PoolBusyError(reason: .longLimit(longLimit))
+        case .wait: break
+        }
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let timeout = Task { [leaseTimeout] in
+            try await Task.sleep(for: leaseTimeout)
+            self.abandon(waiter: id, with: PoolBusyError(reason: .timeout(leaseTimeout)))
+        }
+        defer { timeout.cancel() }
+        let connection = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PGConnection, any Error>) in
                 let ready = state.withLock { state -> Result<PGConnection, any Error>? in
                     if state.closed { return .failure(PoolClosedError()) }
-                    if let connection = state.idle.popLast() { return .success(connection) }
-                    state.waiters.append(continuation)
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    if long && state.longHeld >= longLimit { return .failure(PoolBusyError(reason: .longLimit(longLimit))) }
+                    if let connection = state.idle.popLast() {
+                        if long { state.longHeld += 1 }
+                        return .success(connection)
+                    }
+                    state.waiters.append(Waiter(id: id, long: long, continuation: continuation))
                     return nil
                 }
                 if let ready { continuation.resume(with: ready) }
             }
+        } onCancel: {
+            self.abandon(waiter: id, with: CancellationError())
+        }
+        return Lease(connection: connection, long: long)
+    }
+
+    public func release(_ lease: Lease) {
+        enum Next { case handOver(Waiter), keep, disconnect }
+        let next = state.withLock { state -> Next in
+            if lease.long { state.longHeld -= 1 }
+            if state.closed { return .disconnect }
+            // A long waiter may take the connection only while long holders are under their share.
+            if let index = state.waiters.firstIndex(where: { !$0.long || state.longHeld < longLimit }) {
+                let waiter = state.waiters.remove(at: index)
+                if waiter.long { state.longHeld += 1 }
+                return .handOver(waiter)
+            }
+            state.idle.append(lease.connection)
+            return .keep
+        }
+        switch next {
+        case .handOver(let waiter): waiter.continuation.resume(returning: lease.connection)
+        case .keep: break
+        case .disconnect: lease.connection.disconnect()
         }
     }
 
-    private func release(_ connection: PGConnection) {
-        let waiter = state.withLock { state -> CheckedContinuation<PGConnection, any Error>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            if state.closed {
-                return nil
-            }
-            state.idle.append(connection)
-            return nil
+    private func abandon(waiter id: Int, with error: any Error) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
         }
-        if let waiter {
-            waiter.resume(returning: connection)
-        } else if state.withLock({ $0.closed }) {
-            connection.disconnect()
-        }
+        waiter?.continuation.resume(throwing: error)
     }
 }
 
 public struct PoolClosedError: Error, CustomStringConvertible {
     public var description: String { "the connection pool is closed" }
+}
+
+public struct PoolBusyError: Error, CustomStringConvertible {
+    public enum Reason: Sendable { case timeout(Duration), longLimit(Int) }
+    public var reason: Reason
+
+    public var description: String {
+        switch reason {
+        case .timeout(let wait):
+            "every database connection stayed busy for \(wait.components.seconds) s; try again"
+        case .longLimit(let limit):
+            "\(limit) batches, imports or runs already hold the connections they may share; try again when one ends"
+        }
+    }
 }

@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
             let settings = ServerSettings(
                 maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
                 maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays)
-            let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: logger)
+            let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: logger)
             let server = LineServer(configuration: .init(host: host, port: port), handler: handler, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(

@@ -33,16 +33,17 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = database.makeLogger()
             let secret = TokenSecret.generate()
+            let (role, scope, label, days) = (role, scope, label, expiresInDays)
             let principal = try await withDatabase(database, logger: logger) { pool in
-                let repository = PostgresRepository(pool: pool)
-                let checkedScope: String
                 do {
-                    checkedScope = try await TokenScopes.validate(role: role, scope: scope, repository: repository)
+                    return try await PGStore(pool: pool).bootstrap { db in
+                        try TokenScopes.createFromShell(
+                            secret: secret, role: role, scope: scope, label: label, expiresInDays: days,
+                            command: "ewmatch token create", in: db)
+                    }
                 } catch let error as ProtocolError {
                     throw ValidationError(error.message)
                 }
-                return try await repository.createToken(
-                    secret: secret, role: role, scope: checkedScope, label: label, expiresInDays: expiresInDays, audit: nil)
             }
             print(secret)
             logger.info("token created", metadata: ["id": "\(principal.tokenID)", "role": "\(principal.role.rawValue)"])

@@ -212,8 +212,8 @@ struct LiveServerTests {
                 let (client, _) = try await LineClient.connectReady(port: port, host: host)
                 #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
                 #expect(try await client.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01").hasPrefix("OK id=1 "))
-                let holder = try await database.pool.checkout()
-                _ = try await database.pool.run(on: holder) { connection in
+                let holder = try await database.pool.lease(long: false)
+                _ = try await database.pool.run(on: holder.connection) { connection in
                     try connection.execute(script: "BEGIN")
                     try connection.query("SELECT id FROM need WHERE id = 1 FOR UPDATE")
                 }
@@ -230,8 +230,8 @@ struct LiveServerTests {
                 #expect(blocked, "NEED UPDATE never reached the row lock")
                 async let stopped: Void = shutdown()
                 try await Task.sleep(for: .milliseconds(300))
-                _ = try await database.pool.run(on: holder) { try $0.execute(script: "COMMIT") }
-                database.pool.checkin(holder)
+                _ = try await database.pool.run(on: holder.connection) { try $0.execute(script: "COMMIT") }
+                database.pool.release(holder)
                 try await stopped
                 let lines = try await client.readAll()
                 #expect(lines.first?.hasPrefix("OK id=1 ") == true && lines.first?.contains("qty=4 ") == true, "\(lines)")

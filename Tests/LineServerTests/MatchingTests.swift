@@ -95,15 +95,15 @@ struct MatchingTests {
             try await TestServer.with(database: database) { port in
                 let world = try await Self.setUp(database, port: port)
                 // Another run holds the lock: a session-level advisory lock on its own connection.
-                let holder = try await database.pool.checkout()
-                _ = try await database.pool.run(on: holder) { try $0.query("SELECT pg_advisory_lock(\(PostgresRepository.runLockKey))") }
+                let holder = try await database.pool.lease(long: false)
+                _ = try await database.pool.run(on: holder.connection) { try $0.query("SELECT pg_advisory_lock(\(PGStore.runLockKey))") }
                 let admin = try await Self.connect(port, world.admin)
                 #expect(try await admin.request("MATCH RUN").hasPrefix("ERR BUSY another matching run"))
                 #expect(try await admin.request("MATCH RUN wait=1").hasPrefix("ERR BUSY "))
                 #expect(try await admin.request("MATCH RUN dry").hasPrefix("OK run=dry "))
                 #expect(try await admin.readRecords(after: try await admin.request("NEED LIST")).count == 2)
-                _ = try await database.pool.run(on: holder) { try $0.query("SELECT pg_advisory_unlock(\(PostgresRepository.runLockKey))") }
-                database.pool.checkin(holder)
+                _ = try await database.pool.run(on: holder.connection) { try $0.query("SELECT pg_advisory_unlock(\(PGStore.runLockKey))") }
+                database.pool.release(holder)
                 let free = try await admin.request("MATCH RUN")
                 #expect(free.hasPrefix("OK run=1 "), "\(free)")
 

@@ -73,7 +73,7 @@ struct ReportTests {
                     world.offers[id] = (kind, index == 0 ? "44" : "32", index == 0 ? "广州市" : "苏州市")
                 }
             }
-            world.run = try connection.query("INSERT INTO match_run (mode, input_hash) VALUES ('optimal', 'test') RETURNING id").first!.int64(0)
+            world.run = try connection.query("INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal', 'test', \(storedDefaultWeights)::jsonb) RETURNING id").first!.int64(0)
             for i in 0..<52 {
                 // The last four go to 晴隆县, which gets a tenth of what it asks: left behind.
                 let behind = i >= 48
@@ -413,9 +413,7 @@ struct ReportTests {
     @Test func aCoordinatorSeesItsOwnScope() async throws {
         try await TestDatabase.with { database in
             let world = try await Self.makeWorld(database)
-            let secret = TokenSecret.generate()
-            _ = try await PostgresRepository(pool: database.pool).createToken(
-                secret: secret, role: .west, scope: "county:520324", label: "正安县", expiresInDays: nil, audit: nil)
+            let secret = try await database.token(role: .west, scope: "county:520324", label: "正安县").secret
             try await TestServer.with(database: database) { port in
                 let (client, _) = try await LineClient.connectReady(port: port)
                 _ = try await client.request("AUTH \(secret)")

@@ -177,19 +177,13 @@ struct RoleMatrixTests {
 
     static func makeWorld(_ database: TestDatabase) async throws -> World {
         var world = World()
-        let repository = PostgresRepository(pool: database.pool)
-        let admin = try await repository.createToken(
-            secret: TokenSecret.generate(), role: .admin, scope: "", label: "setup", expiresInDays: nil, audit: nil)
+        let admin = try await database.token(role: .admin, scope: "", label: "setup").principal
         world.setup = admin
-        let audit = AuditEntry(actor: admin, command: "test setup", target: "", changes: [])
-        try await repository.addCounty(
-            County(code: world.sichuanCounty, name: "测试县", province: "51", prefecture: "", isKey: true), audit: audit)
-        world.suzhouOrg = try await repository.addOrganisation(
-            Organisation(kind: .enterprise, name: "苏州测试厂", province: "32", city: "苏州市"), audit: audit
-        ).id
-        world.guangdongOrg = try await repository.addOrganisation(
-            Organisation(kind: .enterprise, name: "广州测试厂", province: "44", city: "广州市"), audit: audit
-        ).id
+        let (sichuanCounty, suzhou, guangdong) = (world.sichuanCounty, Self.suzhou, Self.guangdong)
+        (world.suzhouOrg, world.guangdongOrg) = try await PGStore(pool: database.pool).bootstrap { db in
+            try db.registry.addCounty(County(code: sichuanCounty, name: "测试县", province: "51", prefecture: "", isKey: true))
+            return (try db.registry.addOrganisation(suzhou).id, try db.registry.addOrganisation(guangdong).id)
+        }
         let scopes: [Who: (Role, String)] = [
             .admin: (.admin, ""), .westCounty: (.west, "county:\(world.guizhouCounty)"), .westProvince: (.west, "province:52"),
             .westOther: (.west, "county:\(world.sichuanCounty)"), .eastOrg: (.east, "org:\(world.suzhouOrg)"),
@@ -197,50 +191,49 @@ struct RoleMatrixTests {
             .eastOther: (.east, "org:\(world.guangdongOrg)"),
         ]
         for (who, (role, scope)) in scopes {
-            let secret = TokenSecret.generate()
-            _ = try await repository.createToken(secret: secret, role: role, scope: scope, label: who.rawValue, expiresInDays: nil, audit: nil)
-            world.tokens[who.rawValue] = secret
+            world.tokens[who.rawValue] = try await database.token(role: role, scope: scope, label: who.rawValue).secret
         }
         return world
     }
 
+    static let suzhou = Organisation(kind: .enterprise, name: "苏州测试厂", province: "32", city: "苏州市")
+    static let guangdong = Organisation(kind: .enterprise, name: "广州测试厂", province: "44", city: "广州市")
+
     /// A need, an offer and a token of the row's own, so that writes (cancel, withdraw, revoke)
     /// never depend on what earlier rows did.
     static func fresh(index: Int, world: World, database: TestDatabase) async throws -> Fresh {
-        let repository = PostgresRepository(pool: database.pool)
         let audit = AuditEntry(actor: world.setup!, command: "test setup", target: "", changes: [])
-        let need = try await repository.addNeed(
-            Need(county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!),
-            audit: audit)
-        let offer = try await repository.addOffer(
-            Offer(organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!),
-            audit: audit)
-        let token = try await repository.createToken(
-            secret: TokenSecret.generate(), role: .west, scope: "province:52", label: "to revoke", expiresInDays: nil, audit: nil)
-        let matchedNeed = try await repository.addNeed(
-            Need(county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!),
-            audit: audit)
-        let matchedOffer = try await repository.addOffer(
-            Offer(organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!),
-            audit: audit)
+        let need = Need(
+            county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!)
+        let offer = Offer(
+            organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!)
+        let token = try await database.token(role: .west, scope: "province:52", label: "to revoke").principal
+        let (needID, offerID, matchedNeedID, matchedOfferID) = try await PGStore(pool: database.pool).bootstrap { db in
+            let needs = try db.needs.insert([need, need], audits: [audit, audit]).map { outcome -> Int64 in
+                guard case .stored(let stored) = outcome else { throw TestEnvironmentError("need not stored: \(outcome)") }
+                return stored.id
+            }
+            return (needs[0], try db.offers.insert(offer), needs[1], try db.offers.insert(offer))
+        }
         let (run, match, confirmed) = try await database.pool.withConnection { connection in
             let run = try connection.query(
-                "INSERT INTO match_run (mode, input_hash) VALUES ('optimal(score)', 'test') RETURNING id").first!.int64(0)
+                "INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal(score)', 'test', \(storedDefaultWeights)::jsonb) RETURNING id"
+            ).first!.int64(0)
             let match = try connection.query(
-                "INSERT INTO match (run, need, offer, units, score) VALUES (\(run), \(matchedNeed.id), \(matchedOffer.id), 2, 500) RETURNING id"
+                "INSERT INTO match (run, need, offer, units, score) VALUES (\(run), \(matchedNeedID), \(matchedOfferID), 2, 500) RETURNING id"
             ).first!.int64(0)
             let confirmed = try connection.query(
                 """
                 INSERT INTO match (run, need, offer, units, score, status, confirmed_units)
-                VALUES (\(run), \(matchedNeed.id), \(matchedOffer.id), 3, 500, 'confirmed', 3) RETURNING id
+                VALUES (\(run), \(matchedNeedID), \(matchedOfferID), 3, 500, 'confirmed', 3) RETURNING id
                 """
             ).first!.int64(0)
-            try connection.query("UPDATE need SET matched = 3, status = 'partly_matched' WHERE id = \(matchedNeed.id)")
-            try connection.query("UPDATE offer SET matched = 3, status = 'partly_matched' WHERE id = \(matchedOffer.id)")
+            try connection.query("UPDATE need SET matched = 3, status = 'partly_matched' WHERE id = \(matchedNeedID)")
+            try connection.query("UPDATE offer SET matched = 3, status = 'partly_matched' WHERE id = \(matchedOfferID)")
             return (run, match, confirmed)
         }
         return Fresh(
-            index: index, need: need.id, offer: offer.id, token: token.tokenID, world: world, run: run, match: match,
+            index: index, need: needID, offer: offerID, token: token.tokenID, world: world, run: run, match: match,
             confirmed: confirmed)
     }
 }

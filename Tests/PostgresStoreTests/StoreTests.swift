@@ -60,10 +60,11 @@ struct StoreTests {
 
     @Test func aTransactionThatFailsLeavesNothing() async throws {
         try await TestDatabase.with { database in
-            await #expect(throws: PGError.self) {
-                try await database.pool.withTransaction { connection in
-                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'B', '32')")
-                    try connection.query("INSERT INTO organisation (kind, name, province) VALUES ('school', 'B', '32')")
+            await #expect(throws: StoreError.self) {
+                try await PGStore(pool: database.pool).bootstrap { db in
+                    let organisation = Organisation(kind: .school, name: "B", province: "32", city: "")
+                    _ = try db.registry.addOrganisation(organisation)
+                    _ = try db.registry.addOrganisation(organisation)
                 }
             }
             let count = try await database.pool.withConnection {
@@ -96,9 +97,9 @@ struct StoreTests {
     @Test func copyStreamsRowsIn() async throws {
         try await TestDatabase.with { database in
             let stored = try await database.pool.withConnection { connection in
-                try connection.copyIn(
-                    "COPY organisation (kind, name, province) FROM STDIN",
-                    rows: (0..<50).map { "enterprise\t企业 \($0)\t44\n" })
+                try connection.copyStart("COPY organisation (kind, name, province) FROM STDIN")
+                for row in 0..<50 { try connection.copyPut(Array("enterprise\t企业 \(row)\t44\n".utf8)) }
+                return try connection.copyEnd()
             }
             #expect(stored == 50)
             let count = try await database.pool.withConnection { try $0.query("SELECT count(*) FROM organisation").first!.int(0) }
@@ -108,21 +109,24 @@ struct StoreTests {
 
     @Test func tokensAreStoredHashedAndStopWorkingWhenRevokedOrExpired() async throws {
         try await TestDatabase.with { database in
-            let repository = PostgresRepository(pool: database.pool)
+            let store = PGStore(pool: database.pool)
             let secret = TokenSecret.generate()
-            let created = try await repository.createToken(secret: secret, role: .west, scope: "county:520204", label: "guizhou", expiresInDays: 30, audit: nil)
+            let created = try await store.bootstrap { db in
+                try TokenScopes.createFromShell(
+                    secret: secret, role: .west, scope: "county:520204", label: "guizhou", expiresInDays: 30, command: "test", in: db)
+            }
             #expect(created.role == .west)
-            #expect(try await repository.authenticate(secret: secret) == created)
-            #expect(try await repository.authenticate(secret: TokenSecret.generate()) == nil)
+            #expect(try await store.read(token: nil) { try $0.tokens.authenticate(secret: secret) } == created)
+            #expect(try await store.read(token: nil) { try $0.tokens.authenticate(secret: TokenSecret.generate()) } == nil)
             let storedSecrets = try await database.pool.withConnection { connection in
                 try connection.query("SELECT count(*) FROM api_token WHERE position(convert_to(\(secret), 'UTF8') in token_hash) > 0").first!.int(0)
             }
             #expect(storedSecrets == 0)
             try await database.pool.withConnection { try $0.query("UPDATE api_token SET expires_at = now() - interval '1 second'") }
-            #expect(try await repository.authenticate(secret: secret) == nil)
-            #expect(try await repository.principal(tokenID: created.tokenID) == nil)
+            #expect(try await store.read(token: nil) { try $0.tokens.authenticate(secret: secret) } == nil)
+            await #expect(throws: StoreError.tokenRevoked) { try await store.read(token: created.tokenID) { _ in } }
             try await database.pool.withConnection { try $0.query("UPDATE api_token SET expires_at = NULL, revoked_at = now()") }
-            #expect(try await repository.authenticate(secret: secret) == nil)
+            #expect(try await store.read(token: nil) { try $0.tokens.authenticate(secret: secret) } == nil)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MatchCore
+import MatchingEngine
 import PostgresStore
 
 /// A fresh, migrated database on the test PostgreSQL for one test, dropped afterwards, so tests
@@ -57,10 +58,21 @@ public struct TestDatabase: Sendable {
     }
 
     public static func adminToken(pool: ConnectionPool) async throws -> String {
+        try await token(role: .admin, scope: "", label: "test", pool: pool).secret
+    }
+
+    /// A token stored in this database, as the shell's bootstrap makes one.
+    public func token(role: Role, scope: String, label: String) async throws -> (secret: String, principal: Principal) {
+        try await Self.token(role: role, scope: scope, label: label, pool: pool)
+    }
+
+    static func token(role: Role, scope: String, label: String, pool: ConnectionPool) async throws -> (secret: String, principal: Principal) {
         let secret = TokenSecret.generate()
-        _ = try await PostgresRepository(pool: pool).createToken(
-            secret: secret, role: .admin, scope: "", label: "test", expiresInDays: nil, audit: nil)
-        return secret
+        let principal = try await PGStore(pool: pool).bootstrap { db in
+            try TokenScopes.createFromShell(
+                secret: secret, role: role, scope: scope, label: label, expiresInDays: nil, command: "test setup", in: db)
+        }
+        return (secret, principal)
     }
 }
 
@@ -74,3 +86,6 @@ public let testLogger: Logger = {
     logger.logLevel = ProcessInfo.processInfo.environment["EWMATCH_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
     return logger
 }()
+
+/// The engine's default weights in the form a stored run keeps them, for tests that insert runs.
+public let storedDefaultWeights = "{" + ScoreWeights.default.named.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"

@@ -21,7 +21,7 @@ public enum TestServer {
         settings: ServerSettings = ServerSettings(),
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
-        let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: testLogger)
+        let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: testLogger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
             configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
@@ -63,7 +63,7 @@ public enum TestServer {
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
         let handler = CommandHandler(
-            repository: PostgresRepository(pool: database.pool), settings: settings, logger: testLogger)
+            store: PGStore(pool: database.pool), settings: settings, logger: testLogger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
             configuration: .init(host: isolatedHost, port: 0), handler: handler, logger: testLogger,

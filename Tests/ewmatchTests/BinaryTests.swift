@@ -96,8 +96,8 @@ struct BinaryTests {
                 """)
             #expect(setup.last?.hasPrefix("OK run=1 ") == true, "\(setup)")
 
-            let blocker = try await database.pool.checkout()
-            _ = try await database.pool.run(on: blocker) { connection in
+            let blocker = try await database.pool.lease(long: false)
+            _ = try await database.pool.run(on: blocker.connection) { connection in
                 try connection.execute(script: "BEGIN")
                 try connection.query("SELECT id FROM match WHERE run = 1 FOR UPDATE")
             }
@@ -115,8 +115,8 @@ struct BinaryTests {
             server.signal(SIGKILL)
             _ = try await server.wait()
             _ = try await second.wait()
-            _ = try await database.pool.run(on: blocker) { try $0.execute(script: "ROLLBACK") }
-            database.pool.checkin(blocker)
+            _ = try await database.pool.run(on: blocker.connection) { try $0.execute(script: "ROLLBACK") }
+            database.pool.release(blocker)
 
             // The orphaned backend finds its client gone and rolls back; then only run 1 exists.
             var left = 1

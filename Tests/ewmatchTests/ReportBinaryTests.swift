@@ -20,8 +20,9 @@ struct ReportBinaryTests {
                     INSERT INTO organisation (kind, name, province, city) VALUES ('enterprise', '广州工厂', '44', '广州市');
                     INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end)
                     SELECT 1, k, '{6-01}', 1000, '2026-01-01', '2027-12-31' FROM unnest(ARRAY['labor', 'training', 'talent']) k;
-                    INSERT INTO match_run (mode, input_hash) VALUES ('optimal', 'test');
                     """)
+            try connection.query(
+                "INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal', 'test', \(storedDefaultWeights)::jsonb)")
             for (county, kind, year, quantity, confirmed) in needs {
                 let id = try connection.query(
                     """

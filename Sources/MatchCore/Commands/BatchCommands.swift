@@ -15,8 +15,14 @@ enum BatchCommands {
         if let batch = session.batch {
             throw ProtocolError(.conflict, "a batch is already open since line \(batch.startedAtLine); COMMIT or ABORT it first")
         }
-        let transaction = try await context.repository.beginBatch()
-        session.batch = Session.Batch(transaction: transaction, startedAtLine: session.linesSeen)
+        let unit = try await context.store.openLongUnit(.readCommitted)
+        do {
+            try await unit.read(token: context.principal?.tokenID) { _ in }
+        } catch {
+            await unit.rollback()
+            throw error
+        }
+        session.batch = Session.Batch(unit: unit, startedAtLine: session.linesSeen)
         return .ok("batch open; COMMIT stores it, ABORT drops it")
     }
 
@@ -29,7 +35,7 @@ enum BatchCommands {
         if let failedAt = batch.failedAtLine {
             throw ProtocolError(.conflict, "the batch failed at line \(failedAt); nothing was stored")
         }
-        try await batch.transaction.commit()
+        try await batch.unit.commit()
         return .ok("committed \(batch.commands) commands")
     }
 
@@ -39,7 +45,7 @@ enum BatchCommands {
         try context.validate(request, words: 0...0)
         guard let batch = session.batch else { throw ProtocolError(.conflict, "no batch is open") }
         session.batch = nil
-        if batch.failedAtLine == nil { await batch.transaction.rollback() }
+        if batch.failedAtLine == nil { await batch.unit.rollback() }
         return .ok("aborted; nothing was stored")
     }
 }

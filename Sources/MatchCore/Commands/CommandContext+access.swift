@@ -3,10 +3,11 @@ import CommandProtocol
 extension CommandContext {
     /// The authenticated principal (commands that require AUTH are only run with one).
     func principal(_ session: Session) throws(ProtocolError) -> Principal {
-        guard let principal = session.principal else { throw ProtocolError(.unauthenticated, "AUTH <token> first") }
+        guard let principal = session.principal ?? self.principal else { throw ProtocolError(.unauthenticated, "AUTH <token> first") }
         return principal
     }
 
+    @discardableResult
     func requireAdmin(_ session: Session) throws(ProtocolError) -> Principal {
         let principal = try principal(session)
         guard principal.role == .admin else {
@@ -19,9 +20,9 @@ extension CommandContext {
         AuditEntry(actor: principal, command: spec.name, target: target, changes: changes)
     }
 
-    /// A province given by code (`52`) or name (`贵州省`).
-    func province(_ given: String, side: Side? = nil, field: String) async throws -> Province {
-        let provinces = try await repository.provinces()
+    /// A province given by code (`52`) or name (`贵州省`), from the registry as the unit sees it.
+    static func province(_ given: String, side: Side? = nil, field: String, in registry: any RegistryGateway) throws -> Province {
+        let provinces = try registry.provinces()
         guard let province = provinces.first(where: { $0.code == given || $0.name == given }) else {
             throw ProtocolError(.badArg, "\(field): no province '\(given)'; PROVINCE LIST shows them")
         }

@@ -5,11 +5,11 @@ import Logging
 public struct CommandHandler: Sendable {
     public let settings: ServerSettings
     public let registry: CommandRegistry
-    private let repository: any Repository
+    private let store: any Store
     private let logger: Logger
 
-    public init(repository: any Repository, settings: ServerSettings, logger: Logger) {
-        self.repository = repository
+    public init(store: any Store, settings: ServerSettings, logger: Logger) {
+        self.store = store
         self.settings = settings
         self.logger = logger
         self.registry = .standard
@@ -59,7 +59,7 @@ public struct CommandHandler: Sendable {
             !BatchCommands.endsBatch(spec)
         {
             // One error voids the whole batch, as the client asked for all or nothing.
-            await batch.transaction.rollback()
+            await batch.unit.rollback()
             session.batch?.failedAtLine = session.linesSeen
             return .error(code, "\(text) (batch aborted at line \(session.linesSeen); nothing was stored; send ABORT)")
         }
@@ -69,21 +69,20 @@ public struct CommandHandler: Sendable {
 
     private func run(_ spec: CommandSpec, _ request: Request, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply {
         do {
-            let repository = session.batch?.transaction.repository ?? self.repository
-            if spec.requiresAuth && !spec.checksTokenInItsWrite {
-                try await revalidate(&session, repository: repository)
-            } else if spec.requiresAuth && session.principal == nil {
+            if spec.requiresAuth && session.principal == nil {
                 throw ProtocolError(.unauthenticated, "AUTH <token> first")
             }
             let context = CommandContext(
-                repository: repository, settings: settings, registry: registry, spec: spec, dataBlock: dataBlock)
+                store: store, batch: session.batch?.unit, principal: session.principal, settings: settings, registry: registry,
+                spec: spec, dataBlock: dataBlock)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply
-        } catch RepositoryError.tokenRevoked {
+        } catch StoreError.tokenRevoked {
+            // A revoked or expired token stops working at once, on open connections too.
             session.principal = nil
             return .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
-        } catch let error as RepositoryError {
+        } catch let error as StoreError {
             return Self.reply(for: error)
         } catch {
             logger.error("command failed", metadata: ["command": "\(spec.name)", "error": "\(error)"])
@@ -94,26 +93,15 @@ public struct CommandHandler: Sendable {
     /// Called once the connection is gone: an open batch is rolled back and its connection freed.
     public func endSession(_ session: Session) async {
         if let batch = session.batch, batch.failedAtLine == nil {
-            await batch.transaction.rollback()
+            await batch.unit.rollback()
         }
     }
 
-    /// A token revoked or expired stops working at once, on open connections too.
-    private func revalidate(_ session: inout Session, repository: any Repository) async throws {
-        guard let principal = session.principal else {
-            throw ProtocolError(.unauthenticated, "AUTH <token> first")
-        }
-        guard let current = try await repository.principal(tokenID: principal.tokenID) else {
-            session.principal = nil
-            throw ProtocolError(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
-        }
-        session.principal = current
-    }
-
-    static func reply(for error: RepositoryError) -> Reply {
+    static func reply(for error: StoreError) -> Reply {
         switch error {
-        case .unavailable(let detail): .error(.unavailable, "the database is unavailable: \(detail)")
-        case .notFound(let detail): .error(.notFound, detail)
+        case .unavailable(let detail): .error(.unavailable, "the database is unavailable: \(detail); nothing was stored")
+        case .outcomeUnknown(let detail):
+            .error(.outcomeUnknown, "the database connection broke while the write was committing (\(detail)); it may be stored")
         case .conflict(let detail): .error(.conflict, detail)
         case .invalid(let field, let message): .error(.badArg, "\(field): \(message)")
         case .tokenRevoked: .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")

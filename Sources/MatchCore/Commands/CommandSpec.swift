@@ -11,34 +11,61 @@ public struct CommandSpec: Sendable {
     public var requiresAuth: Bool
     /// The request line is followed by a data block (see LineFramer).
     public var takesDataBlock: Bool
-    /// The command's write checks the token in its own transaction, so the handler does not
-    /// spend a round trip re-checking it first (NEED ADD, the hot path of submissions).
-    public var checksTokenInItsWrite: Bool
     public var run: Run
 
     public init(
         _ name: String, usage: String, summary: String, requiresAuth: Bool = true, takesDataBlock: Bool = false,
-        checksTokenInItsWrite: Bool = false, run: @escaping Run
+        run: @escaping Run
     ) {
         self.name = name
         self.usage = usage
         self.summary = summary
         self.requiresAuth = requiresAuth
         self.takesDataBlock = takesDataBlock
-        self.checksTokenInItsWrite = checksTokenInItsWrite
         self.run = run
     }
 }
 
 /// What a command may use besides its request and session.
 public struct CommandContext: Sendable {
-    public var repository: any Repository
+    public var store: any Store
+    /// The session's open batch: every unit of the command runs inside its transaction.
+    public var batch: (any LongUnit)?
+    /// Who sent the command (nil before AUTH); each unit checks that its token is still valid.
+    public var principal: Principal?
     public var settings: ServerSettings
     public var registry: CommandRegistry
     /// The command being run, for its usage line in error replies.
     public var spec: CommandSpec
     /// The data block after the command line, for commands that take one.
     public var dataBlock: (any DataBlockSource)?
+
+    /// The batch's unit inside a batch, else the store's own units.
+    private var units: any UnitRunner { batch ?? store }
+
+    /// A read: one connection, the token checked first.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        try await units.read(token: principal?.tokenID, body)
+    }
+
+    /// A write: one transaction holding the body's changes and their audit entry (target and
+    /// changes as given; the body may complete them).
+    public func write<T: Sendable>(
+        target: String, changes: [(String, String)], _ body: @escaping @Sendable (Gateways, inout AuditEntry) throws -> T
+    ) async throws -> T {
+        guard let principal else { throw ProtocolError(.unauthenticated, "AUTH <token> first") }
+        return try await units.write(
+            audit: AuditEntry(actor: principal, command: spec.name, target: target, changes: changes), body)
+    }
+
+    /// A unit held across awaits (an import, a run). Inside a batch it is the batch's, and what
+    /// `body` does is stored or dropped with the batch.
+    public func withLongUnit<T: Sendable>(
+        _ isolation: Isolation = .readCommitted, commit: Bool = true, _ body: (any LongUnit) async throws -> T
+    ) async throws -> T {
+        if let batch { return try await body(batch) }
+        return try await store.withLongUnit(isolation, commit: commit, body)
+    }
 
     /// Refuses extra or missing positional words and unknown options, naming them and the usage.
     public func validate(_ request: Request, words allowed: ClosedRange<Int>, options known: Set<String> = []) throws(ProtocolError) {

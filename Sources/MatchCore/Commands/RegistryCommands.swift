@@ -19,7 +19,7 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["side"])
         let side = try request.choice("side", Side.self)
-        let records = try await context.repository.provinces()
+        let records = try await context.read { try $0.registry.provinces() }
             .filter { side == nil || $0.side == side }
             .map(record)
         return .records(header: "provinces", records.map { $0.rendered(as: session.format) })
@@ -36,15 +36,17 @@ enum RegistryCommands {
         summary: "register a western county by its 6-digit division code (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "prefecture", "key"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let code = try countyCode(request.words[0])
-        let province = try await context.province(String(code.prefix(2)), side: .west, field: "code")
-        let county = County(
-            code: code, name: try request.requiredText("name", maxLength: 100), province: province.code,
-            prefecture: try request.text("prefecture", maxLength: 100)?.trimmingSpaces ?? "",
-            isKey: try request.flag("key") ?? true)
-        try await context.repository.addCounty(
-            county, audit: context.audit(principal, target: "county:\(code)", changes: request.changes(["name", "prefecture", "key"])))
+        let name = try request.requiredText("name", maxLength: 100)
+        let prefecture = try request.text("prefecture", maxLength: 100)?.trimmingSpaces ?? ""
+        let isKey = try request.flag("key") ?? true
+        let county = try await context.write(target: "county:\(code)", changes: request.changes(["name", "prefecture", "key"])) { db, _ in
+            let province = try CommandContext.province(String(code.prefix(2)), side: .west, field: "code", in: db.registry)
+            let county = County(code: code, name: name, province: province.code, prefecture: prefecture, isKey: isKey)
+            try db.registry.addCounty(county)
+            return county
+        }
         return .ok(record(county).rendered(as: session.format))
     }
 
@@ -53,7 +55,7 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let code = try countyCode(request.words[0])
-        guard let county = try await context.repository.county(code: code) else {
+        guard let county = try await context.read({ try $0.registry.county(code: code) }) else {
             throw ProtocolError(.notFound, "no county \(code)")
         }
         return .ok(record(county).rendered(as: session.format))
@@ -65,9 +67,12 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["province", "key", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
-        var province: String?
-        if let given = request.option("province") { province = try await context.province(given, field: "province").code }
-        let counties = try await context.repository.counties(province: province, isKey: try request.flag("key"), page: page)
+        let given = request.option("province")
+        let isKey = try request.flag("key")
+        let counties = try await context.read { db in
+            let province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
+            return try db.registry.counties(province: province, isKey: isKey, page: page)
+        }
         return .page("counties", counties.map(record), page: page, cursor: { _ in counties.last?.code }, format: session.format)
     }
 
@@ -76,15 +81,20 @@ enum RegistryCommands {
         summary: "change a county's name, prefecture or key-county flag (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "prefecture", "key"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let code = try countyCode(request.words[0])
         let changes = request.changes(["name", "prefecture", "key"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
         let name = try request.text("name", maxLength: 100)?.trimmingSpaces
         if name?.isEmpty == true { throw ProtocolError(.badArg, "name must not be empty") }
-        let county = try await context.repository.updateCounty(
-            code: code, name: name, prefecture: try request.text("prefecture", maxLength: 100)?.trimmingSpaces,
-            isKey: try request.flag("key"), audit: context.audit(principal, target: "county:\(code)", changes: changes))
+        let prefecture = try request.text("prefecture", maxLength: 100)?.trimmingSpaces
+        let isKey = try request.flag("key")
+        let county = try await context.write(target: "county:\(code)", changes: changes) { db, _ in
+            guard let county = try db.registry.updateCounty(code: code, name: name, prefecture: prefecture, isKey: isKey) else {
+                throw ProtocolError(.notFound, "no county \(code)")
+            }
+            return county
+        }
         return .ok(record(county).rendered(as: session.format))
     }
 
@@ -111,30 +121,33 @@ enum RegistryCommands {
         summary: "record an east-west pairing; the level follows from what is named (admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "east-city", "west-area", "county", "period"])
-        let principal = try context.requireAdmin(session)
-        let east = try await context.province(try request.requiredText("east"), side: .east, field: "east")
-        let west = try await context.province(try request.requiredText("west"), side: .west, field: "west")
-        var westCounty: String?
-        var westArea = try request.text("west-area", maxLength: 100)?.trimmingSpaces ?? ""
-        if let code = request.option("county") {
-            let code = try countyCode(code)
-            guard let county = try await context.repository.county(code: code) else {
-                throw ProtocolError(.badArg, "county: no county \(code)")
-            }
-            guard county.province == west.code else {
-                throw ProtocolError(.badArg, "county: \(county.name) is not in \(west.name)")
-            }
-            westCounty = code
-            if westArea.isEmpty { westArea = county.name }
-        }
+        try context.requireAdmin(session)
+        let eastGiven = try request.requiredText("east")
+        let westGiven = try request.requiredText("west")
+        let givenArea = try request.text("west-area", maxLength: 100)?.trimmingSpaces ?? ""
+        let countyGiven = try request.option("county").map(countyCode)
         let eastCity = try request.text("east-city", maxLength: 100)?.trimmingSpaces ?? ""
-        let level: PairingLevel = westCounty != nil ? .county : (eastCity.isEmpty && westArea.isEmpty ? .province : .city)
-        let pairing = try await context.repository.addPairing(
-            Pairing(
-                eastProvince: east.code, eastCity: eastCity, westProvince: west.code, westArea: westArea,
-                westCounty: westCounty, level: level, period: try request.choice("period", PairingPeriod.self) ?? .current),
-            audit: context.audit(
-                principal, target: "pairing", changes: request.changes(["east", "west", "east-city", "west-area", "county", "period"])))
+        let period = try request.choice("period", PairingPeriod.self) ?? .current
+        let changes = request.changes(["east", "west", "east-city", "west-area", "county", "period"])
+        let pairing = try await context.write(target: "pairing", changes: changes) { db, audit in
+            let east = try CommandContext.province(eastGiven, side: .east, field: "east", in: db.registry)
+            let west = try CommandContext.province(westGiven, side: .west, field: "west", in: db.registry)
+            var westArea = givenArea
+            if let code = countyGiven {
+                guard let county = try db.registry.county(code: code) else { throw ProtocolError(.badArg, "county: no county \(code)") }
+                guard county.province == west.code else {
+                    throw ProtocolError(.badArg, "county: \(county.name) is not in \(west.name)")
+                }
+                if westArea.isEmpty { westArea = county.name }
+            }
+            let level: PairingLevel = countyGiven != nil ? .county : (eastCity.isEmpty && westArea.isEmpty ? .province : .city)
+            let pairing = try db.registry.addPairing(
+                Pairing(
+                    eastProvince: east.code, eastCity: eastCity, westProvince: west.code, westArea: westArea,
+                    westCounty: countyGiven, level: level, period: period))
+            audit.target = "pairing:\(pairing.id)"
+            return pairing
+        }
         return .ok(record(pairing).rendered(as: session.format))
     }
 
@@ -143,7 +156,7 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "pairing id")
-        guard let pairing = try await context.repository.pairing(id: id) else {
+        guard let pairing = try await context.read({ try $0.registry.pairing(id: id) }) else {
             throw ProtocolError(.notFound, "no pairing \(id)")
         }
         return .ok(record(pairing).rendered(as: session.format))
@@ -156,12 +169,14 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "period", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "a pairing id")
-        var east: String?
-        var west: String?
-        if let given = request.option("east") { east = try await context.province(given, field: "east").code }
-        if let given = request.option("west") { west = try await context.province(given, field: "west").code }
-        let pairings = try await context.repository.pairings(
-            east: east, west: west, period: try request.choice("period", PairingPeriod.self), page: page)
+        let eastGiven = request.option("east")
+        let westGiven = request.option("west")
+        let period = try request.choice("period", PairingPeriod.self)
+        let pairings = try await context.read { db in
+            let east = try eastGiven.map { try CommandContext.province($0, field: "east", in: db.registry).code }
+            let west = try westGiven.map { try CommandContext.province($0, field: "west", in: db.registry).code }
+            return try db.registry.pairings(east: east, west: west, period: period, page: page)
+        }
         return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } }, format: session.format)
     }
 
@@ -170,15 +185,19 @@ enum RegistryCommands {
         summary: "change a pairing's period or the names of its sides (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["period", "east-city", "west-area"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "pairing id")
         let changes = request.changes(["period", "east-city", "west-area"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
-        let pairing = try await context.repository.updatePairing(
-            id: id, period: try request.choice("period", PairingPeriod.self),
-            eastCity: try request.text("east-city", maxLength: 100)?.trimmingSpaces,
-            westArea: try request.text("west-area", maxLength: 100)?.trimmingSpaces,
-            audit: context.audit(principal, target: "pairing:\(id)", changes: changes))
+        let period = try request.choice("period", PairingPeriod.self)
+        let eastCity = try request.text("east-city", maxLength: 100)?.trimmingSpaces
+        let westArea = try request.text("west-area", maxLength: 100)?.trimmingSpaces
+        let pairing = try await context.write(target: "pairing:\(id)", changes: changes) { db, _ in
+            guard let pairing = try db.registry.updatePairing(id: id, period: period, eastCity: eastCity, westArea: westArea) else {
+                throw ProtocolError(.notFound, "no pairing \(id)")
+            }
+            return pairing
+        }
         return .ok(record(pairing).rendered(as: session.format))
     }
 
@@ -198,16 +217,20 @@ enum RegistryCommands {
         summary: "register an eastern organisation (admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["kind", "name", "province", "city"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         guard let kind = try request.choice("kind", OrganisationKind.self) else {
             throw ProtocolError(.badArg, "kind= is required (school|enterprise|talent_dispatch)")
         }
-        let province = try await context.province(try request.requiredText("province"), field: "province")
-        let organisation = try await context.repository.addOrganisation(
-            Organisation(
-                kind: kind, name: try request.requiredText("name", maxLength: 200), province: province.code,
-                city: try request.text("city", maxLength: 100)?.trimmingSpaces ?? ""),
-            audit: context.audit(principal, target: "org", changes: request.changes(["kind", "name", "province", "city"])))
+        let provinceGiven = try request.requiredText("province")
+        let name = try request.requiredText("name", maxLength: 200)
+        let city = try request.text("city", maxLength: 100)?.trimmingSpaces ?? ""
+        let organisation = try await context.write(target: "org", changes: request.changes(["kind", "name", "province", "city"])) {
+            db, audit in
+            let province = try CommandContext.province(provinceGiven, field: "province", in: db.registry)
+            let organisation = try db.registry.addOrganisation(Organisation(kind: kind, name: name, province: province.code, city: city))
+            audit.target = "org:\(organisation.id)"
+            return organisation
+        }
         return .ok(record(organisation).rendered(as: session.format))
     }
 
@@ -216,7 +239,7 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "organisation id")
-        guard let organisation = try await context.repository.organisation(id: id) else {
+        guard let organisation = try await context.read({ try $0.registry.organisation(id: id) }) else {
             throw ProtocolError(.notFound, "no organisation \(id)")
         }
         return .ok(record(organisation).rendered(as: session.format))
@@ -228,10 +251,12 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["province", "kind", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "an organisation id")
-        var province: String?
-        if let given = request.option("province") { province = try await context.province(given, field: "province").code }
-        let organisations = try await context.repository.organisations(
-            province: province, kind: try request.choice("kind", OrganisationKind.self), page: page)
+        let given = request.option("province")
+        let kind = try request.choice("kind", OrganisationKind.self)
+        let organisations = try await context.read { db in
+            let province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
+            return try db.registry.organisations(province: province, kind: kind, page: page)
+        }
         return .page(
             "organisations", organisations.map(record), page: page, cursor: { _ in organisations.last.map { "\($0.id)" } },
             format: session.format)
@@ -241,15 +266,19 @@ enum RegistryCommands {
         "ORG UPDATE", usage: "ORG UPDATE <id> [name=<name>] [city=<name>]", summary: "rename an organisation or change its city (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "city"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "organisation id")
         let changes = request.changes(["name", "city"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
         let name = try request.text("name", maxLength: 200)?.trimmingSpaces
         if name?.isEmpty == true { throw ProtocolError(.badArg, "name must not be empty") }
-        let organisation = try await context.repository.updateOrganisation(
-            id: id, name: name, city: try request.text("city", maxLength: 100)?.trimmingSpaces,
-            audit: context.audit(principal, target: "org:\(id)", changes: changes))
+        let city = try request.text("city", maxLength: 100)?.trimmingSpaces
+        let organisation = try await context.write(target: "org:\(id)", changes: changes) { db, _ in
+            guard let organisation = try db.registry.updateOrganisation(id: id, name: name, city: city) else {
+                throw ProtocolError(.notFound, "no organisation \(id)")
+            }
+            return organisation
+        }
         return .ok(record(organisation).rendered(as: session.format))
     }
 
@@ -267,18 +296,19 @@ enum RegistryCommands {
         summary: "add a code to the occupational classification; its parent must exist (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let code = request.words[0]
         guard let level = Occupation.level(of: code) else {
             throw ProtocolError(.badArg, "occupation code must look like 2, 2-05, 2-05-01 or 2-05-01-01, not '\(code)'")
         }
         let parent = Occupation.parent(of: code)
-        if let parent, try await context.repository.occupation(code: parent) == nil {
-            throw ProtocolError(.badArg, "code: its parent \(parent) is not in the classification")
-        }
         let occupation = Occupation(code: code, name: try request.requiredText("name", maxLength: 200), level: level, parent: parent)
-        try await context.repository.addOccupation(
-            occupation, audit: context.audit(principal, target: "occupation:\(code)", changes: request.changes(["name"])))
+        try await context.write(target: "occupation:\(code)", changes: request.changes(["name"])) { db, _ in
+            if let parent, try db.registry.occupation(code: parent) == nil {
+                throw ProtocolError(.badArg, "code: its parent \(parent) is not in the classification")
+            }
+            try db.registry.addOccupation(occupation)
+        }
         return .ok(record(occupation).rendered(as: session.format))
     }
 
@@ -286,7 +316,8 @@ enum RegistryCommands {
         "OCCUPATION SHOW", usage: "OCCUPATION SHOW <code>", summary: "show one occupation code"
     ) { request, session, context in
         try context.validate(request, words: 1...1)
-        guard let occupation = try await context.repository.occupation(code: request.words[0]) else {
+        let code = request.words[0]
+        guard let occupation = try await context.read({ try $0.registry.occupation(code: code) }) else {
             throw ProtocolError(.notFound, "no occupation \(request.words[0])")
         }
         return .ok(record(occupation).rendered(as: session.format))
@@ -299,8 +330,9 @@ enum RegistryCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["parent", "level", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
-        let occupations = try await context.repository.occupations(
-            parent: request.option("parent"), level: try request.choice("level", OccupationLevel.self), page: page)
+        let parent = request.option("parent")
+        let level = try request.choice("level", OccupationLevel.self)
+        let occupations = try await context.read { try $0.registry.occupations(parent: parent, level: level, page: page) }
         return .page(
             "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code }, format: session.format)
     }
@@ -309,11 +341,15 @@ enum RegistryCommands {
         "OCCUPATION UPDATE", usage: "OCCUPATION UPDATE <code> name=<name>", summary: "rename a classification code (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let code = request.words[0]
-        let occupation = try await context.repository.renameOccupation(
-            code: code, name: try request.requiredText("name", maxLength: 200),
-            audit: context.audit(principal, target: "occupation:\(code)", changes: request.changes(["name"])))
+        let name = try request.requiredText("name", maxLength: 200)
+        let occupation = try await context.write(target: "occupation:\(code)", changes: request.changes(["name"])) { db, _ in
+            guard let occupation = try db.registry.renameOccupation(code: code, name: name) else {
+                throw ProtocolError(.notFound, "no occupation \(code)")
+            }
+            return occupation
+        }
         return .ok(record(occupation).rendered(as: session.format))
     }
 

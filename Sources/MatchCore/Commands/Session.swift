@@ -12,7 +12,7 @@ public struct Session: Sendable {
     public var batch: Batch?
 
     public struct Batch: Sendable {
-        public var transaction: any BatchTransaction
+        public var unit: any LongUnit
         public var startedAtLine: Int
         public var commands = 0
         /// The line whose error aborted the batch; later commands are refused until it ends.

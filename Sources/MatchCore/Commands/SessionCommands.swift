@@ -67,7 +67,7 @@ enum SessionCommands {
         let secret = request.words[0]
         let principal: Principal?
         if TokenSecret.isWellFormed(secret) {
-            principal = try await context.repository.authenticate(secret: secret)
+            principal = try await context.read { try $0.tokens.authenticate(secret: secret) }
         } else {
             principal = nil
         }
@@ -95,12 +95,8 @@ enum SessionCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0)
         guard let principal = session.principal else { return .ok("anonymous; AUTH <token> to sign in") }
-        guard let current = try await context.repository.principal(tokenID: principal.tokenID) else {
-            session.principal = nil
-            return .error(.authFailed, "the token of this connection was revoked or has expired; AUTH again")
-        }
-        session.principal = current
-        return .ok(describe(current))
+        try await context.read { _ in }
+        return .ok(describe(principal))
     }
 
     static let format = CommandSpec(
@@ -123,7 +119,7 @@ enum SessionCommands {
         session.shouldClose = true
         if let batch = session.batch {
             session.batch = nil
-            if batch.failedAtLine == nil { await batch.transaction.rollback() }
+            if batch.failedAtLine == nil { await batch.unit.rollback() }
             return .ok("bye; the open batch was dropped")
         }
         return .ok("bye")

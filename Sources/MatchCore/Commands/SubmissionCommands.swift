@@ -19,8 +19,7 @@ enum SubmissionCommands {
         "NEED ADD",
         usage:
             "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
-        summary: "submit a county's need (west coordinator of that county, or admin)",
-        checksTokenInItsWrite: true
+        summary: "submit a county's need (west coordinator of that county, or admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["county", "kind"] + needFields))
         let principal = try context.principal(session)
@@ -36,9 +35,21 @@ enum SubmissionCommands {
             povertyFocus: try request.flag("poverty") ?? false,
             note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
-        let stored = try await context.repository.addNeed(
-            need, audit: context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields)))
-        return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+        let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields))
+        // Outside a batch concurrent NEED ADDs share one statement (group commit); inside one the
+        // need is part of the batch's transaction.
+        let outcome: NeedInsertOutcome
+        if let batch = context.batch {
+            outcome = try await batch.read(token: nil) { try $0.needs.insert([need], audits: [audit])[0] }
+        } else {
+            outcome = try await context.store.submitNeed(need, audit: audit)
+        }
+        switch outcome {
+        case .stored(let stored): return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+        case .tokenRevoked: throw StoreError.tokenRevoked
+        case .unknownCounty: throw ProtocolError(.badArg, "county: no county \(need.county); COUNTY LIST shows them")
+        case .unknownOccupation(let code): throw ProtocolError(.badArg, "occupations: unknown code \(code); OCCUPATION LIST shows them")
+        }
     }
 
     static let needShow = CommandSpec(
@@ -47,7 +58,9 @@ enum SubmissionCommands {
         try context.validate(request, words: 1...1)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "need id")
-        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
+        guard let need = try await context.read({ try $0.needs.load(id, lock: false) }) else {
+            throw ProtocolError(.notFound, "no need \(id)")
+        }
         let own = scope == .everything || contains(scope, county: need.county)
         guard own || (scope.isEast && isOpen(need.status)) else {
             throw ProtocolError(.denied, "need \(id) is outside this token's scope")
@@ -77,26 +90,27 @@ enum SubmissionCommands {
         summary: "change an open need; refused where confirmed matches depend on it"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(needFields))
-        let principal = try context.principal(session)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "need id")
-        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
-        try requireWest(scope, countyCode: need.county, spec: context.spec)
         var changes = SubmissionChanges()
         changes.occupations = try occupations(request, required: false)
         changes.quantity = try request.integer("qty", in: maximumUnits).map { Int($0) }
         (changes.from, changes.to) = try window(request, required: false)
-        if (changes.from ?? need.from) > (changes.to ?? need.to) {
-            throw ProtocolError(.badArg, "from: \(changes.from ?? need.from) is after to \(changes.to ?? need.to)")
-        }
         changes.priority = try request.integer("priority", in: 1...5).map { Int($0) }
         changes.povertyFocus = try request.flag("poverty")
         changes.note = try request.text("note", maxLength: 2_000)
         changes.privateNote = try request.text("private-note", maxLength: 2_000)
         let audited = request.changes(needFields)
         guard !audited.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
-        let updated = try await context.repository.updateNeed(
-            id: id, changes: changes, audit: context.audit(principal, target: "need:\(id)", changes: audited))
+        let spec = context.spec
+        let updated = try await context.write(target: "need:\(id)", changes: audited) { [changes] db, _ in
+            guard let need = try db.needs.load(id, lock: true) else { throw ProtocolError(.notFound, "no need \(id)") }
+            try requireWest(scope, countyCode: need.county, spec: spec)
+            let updated = try need.updated(by: changes)
+            try checkOccupationsExist(changes.occupations, in: db.registry)
+            try db.needs.save(updated, supersedingProposals: true)
+            return updated
+        }
         return .ok(record(updated, showPrivate: true).rendered(as: session.format))
     }
 
@@ -105,13 +119,16 @@ enum SubmissionCommands {
         summary: "cancel a need; refused while confirmed matches depend on it"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["reason"])
-        let principal = try context.principal(session)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "need id")
-        guard let need = try await context.repository.need(id: id) else { throw ProtocolError(.notFound, "no need \(id)") }
-        try requireWest(scope, countyCode: need.county, spec: context.spec)
-        let cancelled = try await context.repository.cancelNeed(
-            id: id, audit: context.audit(principal, target: "need:\(id)", changes: request.changes(["reason"])))
+        let spec = context.spec
+        let cancelled = try await context.write(target: "need:\(id)", changes: request.changes(["reason"])) { db, _ in
+            guard let need = try db.needs.load(id, lock: true) else { throw ProtocolError(.notFound, "no need \(id)") }
+            try requireWest(scope, countyCode: need.county, spec: spec)
+            let cancelled = try need.cancelled()
+            try db.needs.save(cancelled, supersedingProposals: true)
+            return cancelled
+        }
         return .ok(record(cancelled, showPrivate: true).rendered(as: session.format))
     }
 
@@ -136,13 +153,8 @@ enum SubmissionCommands {
         summary: "submit an organisation's offer (east coordinator of that organisation, or admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["org", "kind"] + offerFields))
-        let principal = try context.principal(session)
         let scope = try context.scope(session)
         guard let orgID = try request.integer("org", in: 1...Int64.max) else { throw ProtocolError(.badArg, "org= is required") }
-        guard let organisation = try await context.repository.organisation(id: orgID) else {
-            throw ProtocolError(.badArg, "org: no organisation \(orgID); ORG LIST shows them")
-        }
-        try requireEast(scope, organisation: organisation.id, province: organisation.province, city: organisation.city, spec: context.spec)
         let (from, to) = try window(request, required: true)
         let offer = Offer(
             organisation: orgID, kind: try kind(request), occupations: try occupations(request, required: true)!,
@@ -151,8 +163,18 @@ enum SubmissionCommands {
             from: from!, to: to!, place: try request.text("place", maxLength: 200) ?? "",
             conditions: try request.text("conditions", maxLength: 2_000) ?? "", note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
-        let stored = try await context.repository.addOffer(
-            offer, audit: context.audit(principal, target: "offer", changes: request.changes(["org", "kind"] + offerFields)))
+        let spec = context.spec
+        let stored = try await context.write(target: "offer", changes: request.changes(["org", "kind"] + offerFields)) { db, audit in
+            guard let organisation = try db.registry.organisation(id: orgID) else {
+                throw ProtocolError(.badArg, "org: no organisation \(orgID); ORG LIST shows them")
+            }
+            try requireEast(scope, organisation: organisation.id, province: organisation.province, city: organisation.city, spec: spec)
+            try checkOccupationsExist(offer.occupations, in: db.registry)
+            var stored = offer
+            stored.id = try db.offers.insert(offer)
+            audit.target = "offer:\(stored.id)"
+            return stored
+        }
         return .ok(record(stored, showPrivate: true).rendered(as: session.format))
     }
 
@@ -162,9 +184,10 @@ enum SubmissionCommands {
         try context.validate(request, words: 1...1)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "offer id")
-        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
+        guard let owned = try await context.read({ try $0.offers.load(id, lock: false) }) else {
             throw ProtocolError(.notFound, "no offer \(id)")
         }
+        let (offer, province, city) = (owned.offer, owned.province, owned.city)
         let own = scope == .everything || contains(scope, organisation: offer.organisation, province: province, city: city)
         guard own || (scope.isWest && isOpen(offer.status)) else {
             throw ProtocolError(.denied, "offer \(id) is outside this token's scope")
@@ -194,28 +217,27 @@ enum SubmissionCommands {
         summary: "change an open offer; refused where confirmed matches depend on it"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(offerFields))
-        let principal = try context.principal(session)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "offer id")
-        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
-            throw ProtocolError(.notFound, "no offer \(id)")
-        }
-        try requireEast(scope, organisation: offer.organisation, province: province, city: city, spec: context.spec)
         var changes = SubmissionChanges()
         changes.occupations = try occupations(request, required: false)
         changes.quantity = try request.integer("capacity", in: maximumUnits).map { Int($0) }
         (changes.from, changes.to) = try window(request, required: false)
-        if (changes.from ?? offer.from) > (changes.to ?? offer.to) {
-            throw ProtocolError(.badArg, "from: \(changes.from ?? offer.from) is after to \(changes.to ?? offer.to)")
-        }
         changes.place = try request.text("place", maxLength: 200)
         changes.conditions = try request.text("conditions", maxLength: 2_000)
         changes.note = try request.text("note", maxLength: 2_000)
         changes.privateNote = try request.text("private-note", maxLength: 2_000)
         let audited = request.changes(offerFields)
         guard !audited.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
-        let updated = try await context.repository.updateOffer(
-            id: id, changes: changes, audit: context.audit(principal, target: "offer:\(id)", changes: audited))
+        let spec = context.spec
+        let updated = try await context.write(target: "offer:\(id)", changes: audited) { [changes] db, _ in
+            guard let owned = try db.offers.load(id, lock: true) else { throw ProtocolError(.notFound, "no offer \(id)") }
+            try requireEast(scope, organisation: owned.offer.organisation, province: owned.province, city: owned.city, spec: spec)
+            let updated = try owned.offer.updated(by: changes)
+            try checkOccupationsExist(changes.occupations, in: db.registry)
+            try db.offers.save(updated, supersedingProposals: true)
+            return updated
+        }
         return .ok(record(updated, showPrivate: true).rendered(as: session.format))
     }
 
@@ -224,15 +246,16 @@ enum SubmissionCommands {
         summary: "withdraw an offer; refused while confirmed matches depend on it"
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["reason"])
-        let principal = try context.principal(session)
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "offer id")
-        guard let (offer, province, city) = try await context.repository.offer(id: id) else {
-            throw ProtocolError(.notFound, "no offer \(id)")
+        let spec = context.spec
+        let withdrawn = try await context.write(target: "offer:\(id)", changes: request.changes(["reason"])) { db, _ in
+            guard let owned = try db.offers.load(id, lock: true) else { throw ProtocolError(.notFound, "no offer \(id)") }
+            try requireEast(scope, organisation: owned.offer.organisation, province: owned.province, city: owned.city, spec: spec)
+            let withdrawn = try owned.offer.withdrawn()
+            try db.offers.save(withdrawn, supersedingProposals: true)
+            return withdrawn
         }
-        try requireEast(scope, organisation: offer.organisation, province: province, city: city, spec: context.spec)
-        let withdrawn = try await context.repository.withdrawOffer(
-            id: id, audit: context.audit(principal, target: "offer:\(id)", changes: request.changes(["reason"])))
         return .ok(record(withdrawn, showPrivate: true).rendered(as: session.format))
     }
 
@@ -255,24 +278,39 @@ enum SubmissionCommands {
     static func visibleNeeds(_ request: Request, _ scope: Scope, _ context: CommandContext, page: Page) async throws -> [Need] {
         var filter = NeedFilter()
         filter.county = try request.option("county").map(RegistryCommands.countyCode)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        let province = request.option("province")
         filter.kind = try request.choice("kind", Kind.self)
         filter.occupation = request.option("occupation")
         filter.status = try request.choice("status", NeedStatus.self)
-        return try await context.repository.needs(
-            filter: filter, within: scope.isEast ? .everything : scope, openOnly: scope.isEast, page: page)
+        return try await context.read { [filter] db in
+            var filter = filter
+            if let province { filter.province = try CommandContext.province(province, field: "province", in: db.registry).code }
+            return try db.needs.list(filter: filter, within: scope.isEast ? .everything : scope, openOnly: scope.isEast, page: page)
+        }
     }
 
     /// The offers a LIST or EXPORT asks for: the east side its own, the west side every open one.
     static func visibleOffers(_ request: Request, _ scope: Scope, _ context: CommandContext, page: Page) async throws -> [Offer] {
         var filter = OfferFilter()
         filter.organisation = try request.integer("org", in: 1...Int64.max)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        let province = request.option("province")
         filter.kind = try request.choice("kind", Kind.self)
         filter.occupation = request.option("occupation")
         filter.status = try request.choice("status", OfferStatus.self)
-        return try await context.repository.offers(
-            filter: filter, within: scope.isWest ? .everything : scope, openOnly: scope.isWest, page: page)
+        return try await context.read { [filter] db in
+            var filter = filter
+            if let province { filter.province = try CommandContext.province(province, field: "province", in: db.registry).code }
+            return try db.offers.list(filter: filter, within: scope.isWest ? .everything : scope, openOnly: scope.isWest, page: page)
+        }
+    }
+
+    /// Occupation codes are checked for existence inside the write that uses them.
+    static func checkOccupationsExist(_ codes: [String]?, in registry: any RegistryGateway) throws {
+        guard let codes else { return }
+        let unknown = try registry.unknownOccupations(codes)
+        if !unknown.isEmpty {
+            throw ProtocolError(.badArg, "occupations: unknown code \(unknown.joined(separator: ", ")); OCCUPATION LIST shows them")
+        }
     }
 
     static func kind(_ request: Request) throws(ProtocolError) -> Kind {

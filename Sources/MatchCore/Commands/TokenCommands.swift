@@ -12,14 +12,19 @@ enum TokenCommands {
         summary: "create a token and show its secret once; only a hash is stored (admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["role", "scope", "label", "expires-days"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         guard let role = try request.choice("role", Role.self) else { throw ProtocolError(.badArg, "role= is required (admin|west|east)") }
-        let scope = try await TokenScopes.validate(role: role, scope: request.option("scope") ?? "", repository: context.repository)
+        let givenScope = request.option("scope") ?? ""
         let days = try request.integer("expires-days", in: 1...3_650).map { Int($0) }
+        let label = try request.text("label", maxLength: 200) ?? ""
         let secret = TokenSecret.generate()
-        let created = try await context.repository.createToken(
-            secret: secret, role: role, scope: scope, label: try request.text("label", maxLength: 200) ?? "", expiresInDays: days,
-            audit: context.audit(principal, target: "token", changes: []))
+        let created = try await context.write(target: "token", changes: []) { db, audit in
+            let scope = try TokenScopes.validate(role: role, scope: givenScope, registry: db.registry)
+            let created = try db.tokens.create(secret: secret, role: role, scope: scope, label: label, expiresInDays: days)
+            audit.target = "token:\(created.tokenID)"
+            audit.changes = TokenScopes.auditedChanges(created)
+            return created
+        }
         return .ok(
             Record([
                 ("token", .integer(created.tokenID)), ("secret", .text(secret)), ("role", .text(created.role.rawValue)),
@@ -33,7 +38,7 @@ enum TokenCommands {
         try context.validate(request, words: 0...0, options: ["limit", "after"])
         _ = try context.requireAdmin(session)
         let page = try Page.from(request, settings: context.settings, idCursor: "a token id")
-        let tokens = try await context.repository.tokens(page: page)
+        let tokens = try await context.read { try $0.tokens.list(page: page) }
         let records = tokens.map { info in
             Record([
                 ("token", .integer(info.principal.tokenID)), ("role", .text(info.principal.role.rawValue)),
@@ -48,9 +53,15 @@ enum TokenCommands {
         "TOKEN REVOKE", usage: "TOKEN REVOKE <id>", summary: "revoke a token at once, on open connections too (admin)"
     ) { request, session, context in
         try context.validate(request, words: 1...1)
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "token id")
-        try await context.repository.revokeToken(id: id, audit: context.audit(principal, target: "token:\(id)", changes: []))
+        try await context.write(target: "token:\(id)", changes: []) { db, _ in
+            switch try db.tokens.revoke(id) {
+            case nil: throw ProtocolError(.notFound, "no token \(id)")
+            case false?: throw ProtocolError(.conflict, "token \(id) is already revoked")
+            case true?: break
+            }
+        }
         return .ok("revoked token=\(id)")
     }
 
@@ -67,7 +78,7 @@ enum TokenCommands {
         filter.target = request.option("target")
         filter.since = try timestamp(request, "since")
         filter.until = try timestamp(request, "until")
-        let entries = try await context.repository.auditEntries(filter: filter, page: page)
+        let entries = try await context.read { [filter] in try $0.audit.entries(filter: filter, page: page) }
         let records = entries.map { entry in
             Record([
                 ("id", .integer(entry.id)), ("at", .text(entry.at)), ("token", entry.tokenID.map { .integer($0) } ?? .null),
@@ -97,7 +108,7 @@ enum TokenCommands {
 /// The scope rules shared by `TOKEN ISSUE` and `ewmatch token create`.
 public enum TokenScopes {
     /// The scope as stored (province names become codes), or a BAD_ARG naming what is wrong.
-    public static func validate(role: Role, scope: String, repository: any Repository) async throws -> String {
+    public static func validate(role: Role, scope: String, registry: any RegistryGateway) throws -> String {
         if role == .admin {
             guard scope.isEmpty else { throw ProtocolError(.badArg, "scope: admin tokens have no scope") }
             return ""
@@ -113,17 +124,17 @@ public enum TokenScopes {
         let (kind, value) = (parts[0], parts[1])
         switch (role, kind) {
         case (.west, "county"):
-            guard try await repository.county(code: value) != nil else { throw ProtocolError(.badArg, "scope: no county \(value)") }
+            guard try registry.county(code: value) != nil else { throw ProtocolError(.badArg, "scope: no county \(value)") }
             return "county:\(value)"
         case (.west, "province"), (.east, "province"):
             let side: Side = role == .west ? .west : .east
-            guard let province = try await repository.provinces().first(where: { $0.code == value || $0.name == value }) else {
+            guard let province = try registry.provinces().first(where: { $0.code == value || $0.name == value }) else {
                 throw ProtocolError(.badArg, "scope: no province '\(value)'")
             }
             guard province.side == side else { throw ProtocolError(.badArg, "scope: \(province.name) is not a \(side.rawValue)ern province") }
             return "province:\(province.code)"
         case (.east, "org"):
-            guard let id = Int64(value), try await repository.organisation(id: id) != nil else {
+            guard let id = Int64(value), try registry.organisation(id: id) != nil else {
                 throw ProtocolError(.badArg, "scope: no organisation \(value)")
             }
             return "org:\(id)"
@@ -132,5 +143,21 @@ public enum TokenScopes {
         default:
             throw ProtocolError(.badArg, "scope: '\(kind):' does not apply to \(role.rawValue) tokens")
         }
+    }
+
+    /// What a new token's audit entry records: never its secret.
+    public static func auditedChanges(_ token: Principal) -> [(String, String)] {
+        [("role", token.role.rawValue), ("scope", token.scope), ("label", token.label)]
+    }
+
+    /// A token created from the shell (`ewmatch token create`, the first admin's bootstrap), with
+    /// the same rules as TOKEN ISSUE; audited as done by `command`.
+    public static func createFromShell(
+        secret: String, role: Role, scope: String, label: String, expiresInDays: Int?, command: String, in db: Gateways
+    ) throws -> Principal {
+        let checked = try validate(role: role, scope: scope, registry: db.registry)
+        let created = try db.tokens.create(secret: secret, role: role, scope: checked, label: label, expiresInDays: expiresInDays)
+        try db.audit.recordFromShell(command: command, target: "token:\(created.tokenID)", changes: auditedChanges(created))
+        return created
     }
 }

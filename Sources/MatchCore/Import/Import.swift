@@ -2,8 +2,8 @@ import CommandProtocol
 import Foundation
 import MatchingEngine
 
-/// Turns CSV rows of a data block into rows for PostgreSQL's COPY (text format), checking every
-/// value on the way: the first bad one stops the import, which then stores nothing.
+/// Turns CSV rows of a data block into needs or offers, checking every value on the way: the
+/// first bad one stops the import, which then stores nothing.
 struct ImportConverter {
     enum Target { case needs, offers }
 
@@ -68,17 +68,13 @@ struct ImportConverter {
         self.headerCount = header.count
     }
 
-    var copyStatement: String {
-        switch target {
-        case .needs:
-            "COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note) FROM STDIN"
-        case .offers:
-            "COPY offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note, private_note) FROM STDIN"
-        }
+    /// One imported row: a need or an offer, as the file gives it.
+    enum Row: Sendable {
+        case need(Need)
+        case offer(Offer)
     }
 
-    /// Appends the COPY line for one CSV record to `out`.
-    func convert(_ fields: [[UInt8]], row: Int, into out: inout [UInt8]) throws(RowError) {
+    func convert(_ fields: [[UInt8]], row: Int) throws(RowError) -> Row {
         guard fields.count == headerCount else {
             throw RowError(row: row, column: "-", message: "the row has \(fields.count) fields, the header \(headerCount)")
         }
@@ -92,6 +88,7 @@ struct ImportConverter {
         }
         // Columns 0–5 are the same shape for needs and offers: owner, kind, occupations, units, from, to.
         let owner = values[0]
+        var organisation: Int64 = 0
         switch target {
         case .needs:
             guard counties.contains(owner) else { throw fail(0, "no county '\(owner)'") }
@@ -100,6 +97,7 @@ struct ImportConverter {
             }
         case .offers:
             guard let id = Int64(owner), let (province, city) = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
+            organisation = id
             guard SubmissionCommands.contains(scope, organisation: id, province: province, city: city) else {
                 throw RowError(
                     row: row, column: columnNames[0], message: "organisation \(owner) is outside this token's scope", code: .denied)
@@ -117,8 +115,7 @@ struct ImportConverter {
         guard let from = Day(values[4]) else { throw fail(4, "'\(values[4])' is not a date YYYY-MM-DD") }
         guard let to = Day(values[5]) else { throw fail(5, "'\(values[5])' is not a date YYYY-MM-DD") }
         guard from <= to else { throw fail(4, "\(from) is after to \(to)") }
-        // Day accepts only the canonical YYYY-MM-DD, so the checked text goes to COPY as it is.
-        var line = [owner, kind.rawValue, "{" + Array(Set(codes)).sorted().joined(separator: ",") + "}", String(units), values[4], values[5]]
+        let occupationCodes = Array(Set(codes)).sorted()
         switch target {
         case .needs:
             var priority = 3
@@ -134,37 +131,21 @@ struct ImportConverter {
                 default: throw fail(7, "must be yes or no, not '\(values[7])'")
                 }
             }
-            line += [String(priority), poverty ? "t" : "f"]
-            for index in 8...9 {
-                guard values[index].count <= 2_000 else { throw fail(index, "is longer than 2000 characters") }
-                line.append(values[index])
-            }
+            for index in 8...9 where values[index].count > 2_000 { throw fail(index, "is longer than 2000 characters") }
+            return .need(
+                Need(
+                    county: owner, kind: kind, occupations: occupationCodes, quantity: units, from: from, to: to, priority: priority,
+                    povertyFocus: poverty, note: values[8], privateNote: values[9]))
         case .offers:
             for index in 6...9 {
                 let limit = index == 6 ? 200 : 2_000
                 guard values[index].count <= limit else { throw fail(index, "is longer than \(limit) characters") }
-                line.append(values[index])
             }
+            return .offer(
+                Offer(
+                    organisation: organisation, kind: kind, occupations: occupationCodes, capacity: units, from: from, to: to,
+                    place: values[6], conditions: values[7], note: values[8], privateNote: values[9]))
         }
-        Self.appendCopyLine(line, to: &out)
-    }
-
-    /// COPY text format: tab-separated, with backslash escapes for the characters that would
-    /// break it.
-    static func appendCopyLine(_ fields: [String], to out: inout [UInt8]) {
-        for (index, field) in fields.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: "\t")) }
-            for byte in field.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                default: out.append(byte)
-                }
-            }
-        }
-        out.append(UInt8(ascii: "\n"))
     }
 }
 

@@ -38,58 +38,99 @@ enum ImportCommands {
         case .offers: guard scope == .everything || scope.isEast else { throw ProtocolError(.denied, "offers are imported by the east side") }
         }
         let encoding = try request.choice("encoding", ImportEncoding.self) ?? .utf8
-        let reference = try await context.repository.importReference()
+        let audit = AuditEntry(
+            actor: principal, command: context.spec.name, target: target == .needs ? "need" : "offer",
+            changes: [("encoding", encoding.rawValue)])
+        let stored = try await context.withLongUnit { unit in
+            try await streamRows(target, from: block, encoding: encoding, scope: scope, into: unit, audit: audit, context: context)
+        }
+        return .ok("imported \(stored) \(target == .needs ? "needs" : "offers")")
+    }
 
+    /// The rows go to the store in chunks as they arrive; whatever stops the import leaves the
+    /// unit to be rolled back, so nothing is stored.
+    static func streamRows(
+        _ target: ImportConverter.Target, from block: any DataBlockSource, encoding: ImportEncoding, scope: Scope,
+        into unit: any LongUnit, audit: AuditEntry, context: CommandContext
+    ) async throws -> Int {
+        let token = audit.actor.tokenID
+        let reference = try await unit.read(token: token) { db in
+            let reference = try db.registry.importReference()
+            switch target {
+            case .needs: try db.needs.beginImport()
+            case .offers: try db.offers.beginImport()
+            }
+            return reference
+        }
         var reader = CSVReader()
         var converter: ImportConverter?
-        var writer: (any CopyWriter)?
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(300_000)
+        var chunk: [ImportConverter.Row] = []
+        chunk.reserveCapacity(chunkRows)
         var lineNumber = 0
         var row = 0
-        do {
-            while let line = try await block.nextLine() {
-                lineNumber += 1
-                guard case .line(let raw) = line else {
-                    throw refusal("block line \(lineNumber) is longer than \(context.settings.maximumLineLength) bytes")
-                }
-                guard let bytes = encoding.decode(raw, first: lineNumber == 1) else {
-                    let hint = encoding == .utf8 ? " (files saved by Chinese spreadsheet software: encoding=gb18030)" : ""
-                    throw refusal("block line \(lineNumber) is not valid \(encoding.rawValue)\(hint)")
-                }
-                guard let fields = reader.feed(bytes) else { continue }
-                guard let current = converter else {
-                    let header = fields.map { String(decoding: $0, as: UTF8.self) }
-                    let made = try ImportConverter(
-                        target: target, header: header, counties: reference.counties, occupations: reference.occupations,
-                        organisations: reference.organisations, scope: scope)
-                    converter = made
-                    writer = try await context.repository.beginCopy(made.copyStatement)
-                    continue
-                }
-                if fields.count == 1 && fields[0].isEmpty { continue }
-                row += 1
-                do {
-                    try current.convert(fields, row: row, into: &chunk)
-                } catch {
-                    throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)", code: error.code)
-                }
-                if chunk.count >= 256 * 1024 {
-                    try await writer!.write(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                }
+        while let line = try await block.nextLine() {
+            lineNumber += 1
+            guard case .line(let raw) = line else {
+                throw refusal("block line \(lineNumber) is longer than \(context.settings.maximumLineLength) bytes")
             }
-            if reader.isIncomplete { throw refusal("the block ended inside a quoted field") }
-            guard let writer else { throw refusal("the block is empty: a header line is needed") }
-            if !chunk.isEmpty { try await writer.write(chunk) }
-            let stored = try await writer.finish(
-                audit: context.audit(principal, target: target == .needs ? "need" : "offer", changes: [("encoding", encoding.rawValue)]))
-            return .ok("imported \(stored) \(target == .needs ? "needs" : "offers")")
-        } catch {
-            // Whatever stopped the import, the COPY and its transaction end storing nothing.
-            if let writer { await writer.cancel(reason: "import refused") }
-            throw error
+            guard let bytes = encoding.decode(raw, first: lineNumber == 1) else {
+                let hint = encoding == .utf8 ? " (files saved by Chinese spreadsheet software: encoding=gb18030)" : ""
+                throw refusal("block line \(lineNumber) is not valid \(encoding.rawValue)\(hint)")
+            }
+            guard let fields = reader.feed(bytes) else { continue }
+            guard let current = converter else {
+                let header = fields.map { String(decoding: $0, as: UTF8.self) }
+                converter = try ImportConverter(
+                    target: target, header: header, counties: reference.counties, occupations: reference.occupations,
+                    organisations: reference.organisations, scope: scope)
+                continue
+            }
+            if fields.count == 1 && fields[0].isEmpty { continue }
+            row += 1
+            do {
+                chunk.append(try current.convert(fields, row: row))
+            } catch {
+                throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)", code: error.code)
+            }
+            if chunk.count >= chunkRows {
+                try await send(chunk, into: unit)
+                chunk.removeAll(keepingCapacity: true)
+            }
         }
+        if reader.isIncomplete { throw refusal("the block ended inside a quoted field") }
+        guard converter != nil else { throw refusal("the block is empty: a header line is needed") }
+        let last = chunk
+        return try await unit.write(audit: audit) { db, audit in
+            try store(last, in: db)
+            let stored =
+                switch target {
+                case .needs: try db.needs.endImport()
+                case .offers: try db.offers.endImport()
+                }
+            audit.changes.append(("rows", "\(stored)"))
+            return stored
+        }
+    }
+
+    /// Rows per trip to the store: large enough that the trips cost little, small enough that a
+    /// million-row file never sits whole in memory.
+    static let chunkRows = 2_000
+
+    static func send(_ rows: [ImportConverter.Row], into unit: any LongUnit) async throws {
+        try await unit.read(token: nil) { db in try store(rows, in: db) }
+    }
+
+    static func store(_ rows: [ImportConverter.Row], in db: Gateways) throws {
+        var needs: [Need] = []
+        var offers: [Offer] = []
+        for row in rows {
+            switch row {
+            case .need(let need): needs.append(need)
+            case .offer(let offer): offers.append(offer)
+            }
+        }
+        if !needs.isEmpty { try db.needs.importRows(needs) }
+        if !offers.isEmpty { try db.offers.importRows(offers) }
     }
 
     static func refusal(_ message: String, code: ErrorCode = .badArg) -> ProtocolError {

@@ -23,7 +23,7 @@ enum ReportCommands {
     ) { request, session, context in
         try context.validate(request, words: 0...0)
         let scope = try westOrAdmin(context, session)
-        let stats = try await context.repository.stats(within: scope)
+        let stats = try await context.read { try $0.reports.stats(within: scope) }
         return .ok(
             Record([
                 ("counties", .int(stats.counties)), ("organisations", .int(stats.organisations)), ("needs", .int(stats.needs)),
@@ -54,16 +54,24 @@ enum ReportCommands {
         }
         var filter = NeedFilter()
         filter.county = try request.option("county").map(RegistryCommands.countyCode)
-        if let given = request.option("province") { filter.province = try await context.province(given, field: "province").code }
+        let province = request.option("province")
         filter.kind = try request.choice("kind", Kind.self)
         filter.occupation = request.option("occupation")
         if let code = filter.occupation, Occupation.level(of: code) == nil {
             throw ProtocolError(.badArg, "occupation must be a classification code like 6-01, not '\(code)'")
         }
         // East coordinators browse every open need (as NEED LIST); their candidates are their own offers.
-        let needs = try await context.repository.unmetNeeds(
-            filter: filter, within: scope.isEast ? .everything : scope, after: cursor, limit: page.limit)
-        let best = try await bestCandidates(for: needs, offersWithin: scope.isEast ? scope : .everything, context: context)
+        let (needs, candidates) = try await context.read { [filter] db in
+            var filter = filter
+            if let province { filter.province = try CommandContext.province(province, field: "province", in: db.registry).code }
+            let needs = try db.reports.unmetNeeds(
+                filter: filter, within: scope.isEast ? .everything : scope, after: cursor, limit: page.limit)
+            let candidates =
+                needs.isEmpty
+                ? nil : try db.reports.candidateOffers(for: needs, within: scope.isEast ? scope : .everything, perKey: scoredCandidates)
+            return (needs, candidates)
+        }
+        let best = try candidates.map(bestCandidates) ?? [:]
         let records = needs.map { need in
             Record([
                 ("id", .integer(need.id)), ("county", .text(need.county)), ("kind", .text(need.kind.rawValue)),
@@ -81,11 +89,7 @@ enum ReportCommands {
     }
 
     /// The engine's best-scoring offers for each need, best first (ties by offer id).
-    static func bestCandidates(for needs: [Need], offersWithin scope: Scope, context: CommandContext) async throws
-        -> [Int64: [(offer: Int64, score: Int64)]]
-    {
-        guard !needs.isEmpty else { return [:] }
-        let input = try await context.repository.candidateOffers(for: needs, within: scope, perKey: scoredCandidates)
+    static func bestCandidates(_ input: RunInput) throws -> [Int64: [(offer: Int64, score: Int64)]] {
         let candidates = try CandidateBuilder(pairings: input.pairings, declined: input.declined)
             .build(needs: input.needs, offers: input.offers)
         var byNeed: [Int64: [(offer: Int64, score: Int64)]] = [:]
@@ -121,24 +125,24 @@ enum ReportCommands {
         let page = try Page.from(request, settings: context.settings)
         let year = try request.integer("year", in: 2000...2100).map { Int($0) }
         let kind = try request.choice("kind", Kind.self)
-        let repository = context.repository
+        let (groups, plans) = try await context.read { db -> ([FillGroup], [String: Int]?) in
         var plans: [String: Int]?
         let groups: [FillGroup]
         switch grouping {
         case .county, .province, .kind:
-            let cells = try await repository.needFill(years: year.map { [$0] }, kind: kind, within: scope)
+            let cells = try db.reports.needFill(years: year.map { [$0] }, kind: kind, within: scope)
             let names: [String: String]
             let key: (FillCell) -> String
             switch grouping {
             case .county:
-                names = Dictionary(try await counties(context, province: nil).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
+                names = Dictionary(try counties(db, province: nil).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
                 key = \.county
             case .province:
-                names = Dictionary(uniqueKeysWithValues: try await repository.provinces().map { ($0.code, $0.name) })
+                names = Dictionary(uniqueKeysWithValues: try db.registry.provinces().map { ($0.code, $0.name) })
                 key = { String($0.county.prefix(2)) }
                 if let year {
                     plans = Dictionary(
-                        try await repository.plans(year: year, province: nil).filter { kind == nil || $0.kind == kind }
+                        try db.reports.plans(year: year, province: nil).filter { kind == nil || $0.kind == kind }
                             .map { ($0.province, $0.units) }, uniquingKeysWith: +)
                 }
             default:
@@ -151,9 +155,11 @@ enum ReportCommands {
                     proposed: cells.reduce(0) { $0 + $1.proposed }, confirmed: cells.reduce(0) { $0 + $1.confirmed })
             }
         case .occupation:
-            groups = try await repository.occupationFill(year: year, kind: kind, within: scope)
+            groups = try db.reports.occupationFill(year: year, kind: kind, within: scope)
         case .pairing:
-            groups = try await repository.pairingFill(year: year, kind: kind, within: scope)
+            groups = try db.reports.pairingFill(year: year, kind: kind, within: scope)
+        }
+        return (groups, plans)
         }
         let sorted = groups.sorted { a, b in
             switch (ratio(a.confirmed, a.demand), ratio(b.confirmed, b.demand)) {
@@ -197,9 +203,11 @@ enum ReportCommands {
         if format != .text, let option = ["limit", "after"].first(where: { request.option($0) != nil }) {
             throw ProtocolError(.badArg, "\(option): format=\(format.rawValue) returns the whole file; limit and after page text records")
         }
-        var province: Province?
-        if let given = request.option("province") { province = try await context.province(given, side: .west, field: "province") }
-        let report = try await YearReport.load(year: year, province: province?.code, scope: scope, context: context)
+        let given = request.option("province")
+        let report = try await context.read { db in
+            let province = try given.map { try CommandContext.province($0, side: .west, field: "province", in: db.registry) }
+            return try YearReport.load(year: year, province: province?.code, scope: scope, db: db)
+        }
         switch format {
         case .csv: return .records(header: "lines csv", report.csv())
         case .md: return .records(header: "lines md", report.markdown())
@@ -218,10 +226,13 @@ enum ReportCommands {
     ) { request, session, context in
         try context.validate(request, words: 2...2, options: ["year"])
         let scope = try context.scope(session)
-        let east = try await context.province(request.words[0], side: .east, field: "east")
-        let west = try await context.province(request.words[1], side: .west, field: "west")
+        let year = try request.integer("year", in: 2000...2100).map { Int($0) }
+        let (eastGiven, westGiven) = (request.words[0], request.words[1])
+        let (east, west, cells) = try await context.read { db in
+        let east = try CommandContext.province(eastGiven, side: .east, field: "east", in: db.registry)
+        let west = try CommandContext.province(westGiven, side: .west, field: "west", in: db.registry)
         var filter = FlowFilter()
-        filter.year = try request.integer("year", in: 2000...2100).map { Int($0) }
+        filter.year = year
         filter.eastProvince = east.code
         filter.westProvince = west.code
         let outside = ProtocolError(.denied, "PAIRING FLOW \(east.code) \(west.code) is outside this token's scope")
@@ -236,7 +247,8 @@ enum ReportCommands {
         case .organisation:
             throw ProtocolError(.denied, "PAIRING FLOW sums a province's or city's flows; an organisation's token sees its own matches with MATCH LIST")
         }
-        let cells = try await context.repository.flows(filter)
+        return (east, west, try db.reports.flows(filter))
+        }
         let byKind = Dictionary(grouping: cells, by: \.kind)
         let rows = Kind.allCases.map { kind in (kind.rawValue, byKind[kind] ?? []) } + [("all", cells)]
         let records = rows.map { name, cells in
@@ -258,16 +270,18 @@ enum ReportCommands {
         summary: "set a western province's target for a year and kind (admin)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "kind", "units"])
-        let principal = try context.requireAdmin(session)
+        try context.requireAdmin(session)
         guard let year = try request.integer("year", in: 2000...2100) else { throw ProtocolError(.badArg, "year= is required (YYYY)") }
-        let province = try await context.province(try request.requiredText("province"), side: .west, field: "province")
+        let given = try request.requiredText("province")
         let kind = try SubmissionCommands.kind(request)
         guard let units = try request.integer("units", in: 0...100_000_000) else { throw ProtocolError(.badArg, "units= is required") }
-        let plan = Plan(year: Int(year), province: province.code, kind: kind, units: Int(units))
-        try await context.repository.setPlan(
-            plan,
-            audit: context.audit(
-                principal, target: "plan:\(year):\(province.code):\(kind.rawValue)", changes: request.changes(["units"])))
+        let plan = try await context.write(target: "plan", changes: request.changes(["units"])) { db, audit in
+            let province = try CommandContext.province(given, side: .west, field: "province", in: db.registry)
+            let plan = Plan(year: Int(year), province: province.code, kind: kind, units: Int(units))
+            try db.reports.setPlan(plan)
+            audit.target = "plan:\(year):\(province.code):\(kind.rawValue)"
+            return plan
+        }
         return .ok(record(plan).rendered(as: session.format))
     }
 
@@ -278,15 +292,17 @@ enum ReportCommands {
         try context.validate(request, words: 0...0, options: ["year", "province", "limit", "after"])
         let scope = try context.scope(session)
         let page = try Page.from(request, settings: context.settings)
-        var province: String?
-        if let given = request.option("province") { province = try await context.province(given, field: "province").code }
-        switch scope {
-        case .county(let code): province = try narrowed(province, to: String(code.prefix(2)))
-        case .westProvince(let code): province = try narrowed(province, to: code)
-        default: break
+        let given = request.option("province")
+        let year = try request.integer("year", in: 2000...2100).map { Int($0) }
+        let plans = try await context.read { db in
+            var province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
+            switch scope {
+            case .county(let code): province = try narrowed(province, to: String(code.prefix(2)))
+            case .westProvince(let code): province = try narrowed(province, to: code)
+            default: break
+            }
+            return try db.reports.plans(year: year, province: province)
         }
-        let plans = try await context.repository.plans(
-            year: try request.integer("year", in: 2000...2100).map { Int($0) }, province: province)
         let shown = try slice(plans, page: page, key: planKey)
         return .page("plans", shown.map(record), page: page, cursor: { _ in shown.last.map(planKey) }, format: session.format)
     }
@@ -319,8 +335,8 @@ enum ReportCommands {
         return scope
     }
 
-    static func counties(_ context: CommandContext, province: String?) async throws -> [County] {
-        try await context.repository.counties(province: province, isKey: nil, page: Page(limit: Int.max))
+    static func counties(_ db: Gateways, province: String?) throws -> [County] {
+        try db.registry.counties(province: province, isKey: nil, page: Page(limit: Int.max))
     }
 
     static func ratio(_ part: Int, _ whole: Int) -> Double? {

@@ -47,19 +47,18 @@ struct YearReport {
     var provinceName: String?
     var rows: [Row]
 
-    static func load(year: Int, province: String?, scope: Scope, context: CommandContext) async throws -> YearReport {
-        let repository = context.repository
-        let provinces = Dictionary(uniqueKeysWithValues: try await repository.provinces().map { ($0.code, $0.name) })
-        let counties = try await ReportCommands.counties(context, province: province).filter {
+    static func load(year: Int, province: String?, scope: Scope, db: Gateways) throws -> YearReport {
+        let provinces = Dictionary(uniqueKeysWithValues: try db.registry.provinces().map { ($0.code, $0.name) })
+        let counties = try ReportCommands.counties(db, province: province).filter {
             SubmissionCommands.contains(scope, county: $0.code)
         }
-        let cells = try await repository.needFill(years: [year, year - 1], kind: nil, within: scope)
+        let cells = try db.reports.needFill(years: [year, year - 1], kind: nil, within: scope)
         var flow = FlowFilter()
         flow.year = year
         flow.westProvince = province
         if case .county(let code) = scope { flow.county = code }
-        let flows = Dictionary(grouping: try await repository.flows(flow), by: \.county)
-        let plans = Dictionary(grouping: try await repository.plans(year: year, province: province), by: \.province)
+        let flows = Dictionary(grouping: try db.reports.flows(flow), by: \.county)
+        let plans = Dictionary(grouping: try db.reports.plans(year: year, province: province), by: \.province)
         let cellsByCounty = Dictionary(grouping: cells, by: \.county)
 
         var rows: [Row] = []

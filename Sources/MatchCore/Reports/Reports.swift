@@ -1,28 +1,5 @@
 import MatchingEngine
 
-/// What administrators' queries read: summaries kept in the same transactions as the writes, so
-/// each answer costs a few thousand rows however many needs and matches there are. Every read
-/// takes the caller's scope and sees only what it may.
-public protocol ReportRepository: Sendable {
-    func stats(within scope: Scope) async throws -> Stats
-    /// Open needs, most urgent first (priority, poverty-alleviated, start, id), after `cursor`.
-    func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) async throws -> [Need]
-    /// The most promising open offers for each need (its kind, window, and each of its codes and
-    /// their groups: the `perKey` with the most open capacity), as engine records with the
-    /// pairings and declined pairs, for the engine to score.
-    func candidateOffers(for needs: [Need], within scope: Scope, perKey: Int) async throws -> RunInput
-    /// Summary cells by year, county and kind.
-    func needFill(years: [Int]?, kind: Kind?, within scope: Scope) async throws -> [FillCell]
-    /// Demand, proposed and confirmed units by occupation group (a need counts in each of its groups).
-    func occupationFill(year: Int?, kind: Kind?, within scope: Scope) async throws -> [FillGroup]
-    /// Per pairing: the demand of its western side and what flows along it from its eastern side.
-    func pairingFill(year: Int?, kind: Kind?, within scope: Scope) async throws -> [FillGroup]
-    /// Flows summed by county and kind.
-    func flows(_ filter: FlowFilter) async throws -> [FlowCell]
-    func plans(year: Int?, province: String?) async throws -> [Plan]
-    func setPlan(_ plan: Plan, audit: AuditEntry) async throws
-}
-
 public struct Stats: Sendable {
     public var counties = 0
     public var organisations = 0

@@ -137,38 +137,6 @@ public struct MatchFilter: Sendable {
     public init() {}
 }
 
-/// A run in progress: it holds the lock that lets one run commit at a time, and one
-/// REPEATABLE READ transaction from the snapshot to the stored proposals.
-public protocol RunTransaction: AnyObject, Sendable {
-    func snapshot(_ filter: RunFilter) async throws -> RunInput
-    /// Stores the run and its proposals (COPY), supersedes the unanswered proposals of earlier
-    /// runs for the same needs, audits, commits and releases the lock.
-    func store(_ run: RunRecord, proposals: [Proposal], filter: RunFilter, audit: AuditEntry) async throws -> Int64
-    /// Stores nothing and releases the lock.
-    func rollback() async
-}
-
-public protocol MatchRepository: Sendable {
-    /// Takes the run lock (waiting up to `wait`, or failing at once with `busy`) and opens the
-    /// run's snapshot. With `lock: false` (a dry run) no lock is taken.
-    func beginRun(lock: Bool, wait: Duration?) async throws -> any RunTransaction
-    /// Marks proposals older than the given age as expired.
-    func expireProposals(olderThanDays days: Int) async throws
-    func runs(page: Page) async throws -> [RunRecord]
-    func run(id: Int64) async throws -> RunRecord?
-    func matches(filter: MatchFilter, within scope: Scope, page: Page) async throws -> [MatchInfo]
-    func match(id: Int64) async throws -> MatchInfo?
-    /// All proposals of a run, as (need, offer) → (units, score, id), for RUN DIFF.
-    func proposals(run: Int64) async throws -> [PairID: (units: Int64, score: Int64)]
-    /// Records one side's answer. Both sides accepting confirms the match for the smaller of the
-    /// two unit counts, re-checked against what is left of the need and the offer.
-    func answer(match id: Int64, side: MatchSide, accept: Bool, units: Int64?, reason: String, audit: AuditEntry) async throws -> MatchInfo
-    func place(match id: Int64, units: Int64, on day: Day, audit: AuditEntry) async throws -> MatchInfo
-    func cancel(match id: Int64, reason: String, audit: AuditEntry) async throws -> MatchInfo
-    /// The open needs and offers of the need's kind, for MATCH EXPLAIN.
-    func explainInput(need: Int64) async throws -> RunInput
-}
-
 extension RunRecord {
     /// The figures line every run reports, in a fixed order.
     static func figures(_ summary: Summary, seconds: Double, needs: Int, offers: Int, pairs: Int) -> [(String, String)] {

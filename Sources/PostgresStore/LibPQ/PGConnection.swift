@@ -11,6 +11,13 @@ import Synchronization
 public final class PGConnection: Sendable {
     private let conninfo: String
     private let handle = Mutex<OpaquePointer?>(nil)
+    /// Statement text → the name it is prepared under on the current server connection. Every
+    /// statement ewmatch sends is fixed text chosen by code (values travel as binds), so the set
+    /// is small; past `maximumPrepared` the rest run unprepared.
+    private let prepared = Mutex<[String: String]>([:])
+    private static let maximumPrepared = 512
+    /// Between `copyStart` and the end of that COPY.
+    private let copying = Atomic<Bool>(false)
 
     /// Does not connect; the first `ensureConnected()` does.
     public init(conninfo: String) {
@@ -34,6 +41,7 @@ public final class PGConnection: Sendable {
                 PQfinish(current)
                 pointer = nil
             }
+            prepared.withLock { $0.removeAll() }
             let fresh = Self.connect(conninfo)
             guard let fresh, PQstatus(fresh) == CONNECTION_OK else {
                 let message = fresh.map { Self.errorText($0) } ?? "out of memory"
@@ -49,6 +57,8 @@ public final class PGConnection: Sendable {
             if let current = pointer { PQfinish(current) }
             pointer = nil
         }
+        prepared.withLock { $0.removeAll() }
+        copying.store(false, ordering: .relaxed)
     }
 
     public var isConnected: Bool {
@@ -60,15 +70,36 @@ public final class PGConnection: Sendable {
         handle.withLock { pointer in pointer.map { PQbackendPID($0) } ?? 0 }
     }
 
-    /// Runs one statement with its binds as text parameters (`PQexecParams`).
+    /// Runs one statement with its binds as text parameters. The statement is prepared on this
+    /// connection the first time it is sent (a libpq named statement), so later calls skip
+    /// parsing and planning.
     @discardableResult
     public func query(_ query: PGQuery) throws(PGError) -> PGResult {
         try withHandle { connection throws(PGError) in
+            guard let name = try preparedName(for: query, on: connection) else {
+                let result = Self.withCStrings(query.binds) { values in
+                    PQexecParams(connection, query.sql, Int32(values.count), nil, values, nil, nil, 0)
+                }
+                return try Self.consume(result, connection: connection)
+            }
             let result = Self.withCStrings(query.binds) { values in
-                PQexecParams(connection, query.sql, Int32(values.count), nil, values, nil, nil, 0)
+                PQexecPrepared(connection, name, Int32(values.count), values, nil, nil, 0)
             }
             return try Self.consume(result, connection: connection)
         }
+    }
+
+    /// The name `query` is prepared under, preparing it now if needed; nil once the cache is full.
+    private func preparedName(for query: PGQuery, on connection: OpaquePointer) throws(PGError) -> String? {
+        let known = prepared.withLock { cache -> (name: String?, full: Bool) in
+            (cache[query.sql], cache.count >= Self.maximumPrepared)
+        }
+        if let name = known.name { return name }
+        if known.full { return nil }
+        let name = "ewm\(prepared.withLock { $0.count } + 1)"
+        _ = try Self.consume(PQprepare(connection, name, query.sql, Int32(query.binds.count), nil), connection: connection)
+        prepared.withLock { $0[query.sql] = name }
+        return name
     }
 
     /// Runs a script of several statements without parameters (migrations, `BEGIN`/`COMMIT`).
@@ -87,6 +118,7 @@ public final class PGConnection: Sendable {
                 throw PGError(sqlState: nil, message: "\(statement) did not start COPY")
             }
             PQclear(start)
+            copying.store(true, ordering: .relaxed)
         }
     }
 
@@ -107,41 +139,21 @@ public final class PGConnection: Sendable {
         try finishCopy(failure: nil)
     }
 
-    /// Ends the COPY so that it stores nothing.
+    /// Ends the COPY in progress, if any, so that it stores nothing.
     public func copyAbort(_ reason: String) {
+        guard copying.load(ordering: .relaxed) else { return }
         _ = try? finishCopy(failure: reason)
     }
 
     private func finishCopy(failure: String?) throws(PGError) -> Int {
-        try withHandle { connection throws(PGError) in
+        copying.store(false, ordering: .relaxed)
+        return try withHandle { connection throws(PGError) in
             if PQputCopyEnd(connection, failure) != 1 {
                 throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: PQstatus(connection) != CONNECTION_OK)
             }
             defer { Self.drainResults(connection) }
             return try Self.consume(PQgetResult(connection), connection: connection).affectedRows
         }
-    }
-
-    /// Streams already-encoded COPY text rows (each ending in `\n`) in chunks of about 64 KiB.
-    @discardableResult
-    public func copyIn(_ statement: String, rows: some Sequence<String>) throws(PGError) -> Int {
-        try copyStart(statement)
-        var chunk: [UInt8] = []
-        chunk.reserveCapacity(70_000)
-        do {
-            for row in rows {
-                chunk.append(contentsOf: row.utf8)
-                if chunk.count >= 65_536 {
-                    try copyPut(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                }
-            }
-            if !chunk.isEmpty { try copyPut(chunk) }
-        } catch {
-            copyAbort("client failed while sending")
-            throw error
-        }
-        return try copyEnd()
     }
 
     private func withHandle<T: Sendable>(_ body: (OpaquePointer) throws(PGError) -> T) throws(PGError) -> T {
@@ -174,11 +186,6 @@ public final class PGConnection: Sendable {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
             let columnCount = Int(PQnfields(result))
             let rowCount = Int(PQntuples(result))
-            var columns: [String] = []
-            columns.reserveCapacity(columnCount)
-            for column in 0..<columnCount {
-                columns.append(String(cString: PQfname(result, Int32(column))))
-            }
             var rows: [PGRow] = []
             rows.reserveCapacity(rowCount)
             for row in 0..<rowCount {
@@ -194,7 +201,7 @@ public final class PGConnection: Sendable {
                 rows.append(PGRow(values: values))
             }
             let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-            return PGResult(columns: columns, rows: rows, affectedRows: affected)
+            return PGResult(rows: rows, affectedRows: affected)
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }

@@ -1,12 +1,10 @@
 /// The rows of one statement, copied out of libpq's `PGresult` (which is cleared at once).
 public struct PGResult: Sendable {
-    public var columns: [String]
     public var rows: [PGRow]
     /// Rows touched, from `PQcmdTuples` (0 when the command reports none).
     public var affectedRows: Int
 
-    public init(columns: [String], rows: [PGRow], affectedRows: Int) {
-        self.columns = columns
+    public init(rows: [PGRow], affectedRows: Int) {
         self.rows = rows
         self.affectedRows = affectedRows
     }

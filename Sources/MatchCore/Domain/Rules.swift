@@ -1,0 +1,204 @@
+import CommandProtocol
+
+// The rules of needs, offers and matches, as plain functions of the records: the store only
+// saves what they decide.
+
+extension NeedStatus {
+    /// What an open need's status is once `matched` of its `quantity` units are confirmed.
+    /// A cancelled need stays cancelled.
+    public static func after(matched: Int, quantity: Int, was current: NeedStatus) -> NeedStatus {
+        if current == .cancelled { return .cancelled }
+        if matched == 0 { return .open }
+        return matched < quantity ? .partlyMatched : .filled
+    }
+
+    public var isOpen: Bool { self == .open || self == .partlyMatched }
+}
+
+extension OfferStatus {
+    /// What an offer's status is once `matched` of its `capacity` units are confirmed. A
+    /// withdrawn offer stays withdrawn.
+    public static func after(matched: Int, capacity: Int, was current: OfferStatus) -> OfferStatus {
+        if current == .withdrawn { return .withdrawn }
+        if matched == 0 { return .open }
+        return matched < capacity ? .partlyMatched : .filled
+    }
+
+    public var isOpen: Bool { self == .open || self == .partlyMatched }
+}
+
+extension SubmissionChanges {
+    /// Whether the change alters what confirmed matches were made for.
+    public var reshapes: Bool { occupations != nil || from != nil || to != nil }
+
+    /// Confirmed units pin what they were confirmed for: the occupations and the window stay,
+    /// and the quantity may not drop below them.
+    func checkPin(matched: Int, unit: String, what: String) throws(ProtocolError) {
+        if let quantity, quantity < matched {
+            throw ProtocolError(.conflict, "\(what): \(unit) \(quantity) is below its \(matched) confirmed units")
+        }
+        if matched > 0 && reshapes {
+            throw ProtocolError(.conflict, "\(what) has \(matched) confirmed units; its occupations and window can no longer change")
+        }
+    }
+}
+
+extension Need {
+    /// The need with `changes` applied, as an update may make it.
+    public func updated(by changes: SubmissionChanges) throws(ProtocolError) -> Need {
+        guard status != .cancelled else { throw ProtocolError(.conflict, "need \(id) is cancelled and can no longer change") }
+        try changes.checkPin(matched: matched, unit: "qty", what: "need \(id)")
+        var need = self
+        need.occupations = changes.occupations ?? occupations
+        need.quantity = changes.quantity ?? quantity
+        need.from = changes.from ?? from
+        need.to = changes.to ?? to
+        guard need.from <= need.to else { throw ProtocolError(.badArg, "from: \(need.from) is after to \(need.to)") }
+        need.priority = changes.priority ?? priority
+        need.povertyFocus = changes.povertyFocus ?? povertyFocus
+        need.note = changes.note ?? note
+        need.privateNote = changes.privateNote ?? privateNote
+        need.status = NeedStatus.after(matched: need.matched, quantity: need.quantity, was: status)
+        return need
+    }
+
+    /// The need cancelled, as long as no confirmed units depend on it.
+    public func cancelled() throws(ProtocolError) -> Need {
+        guard status != .cancelled else { throw ProtocolError(.conflict, "need \(id) is already cancelled") }
+        guard matched == 0 else {
+            throw ProtocolError(.conflict, "need \(id) has \(matched) confirmed units; cancel those matches first (MATCH CANCEL)")
+        }
+        var need = self
+        need.status = .cancelled
+        return need
+    }
+
+    /// The need with `units` more confirmed (fewer, when negative).
+    public func confirming(_ units: Int) -> Need {
+        var need = self
+        need.matched += units
+        need.status = NeedStatus.after(matched: need.matched, quantity: quantity, was: status)
+        return need
+    }
+}
+
+extension Offer {
+    public func updated(by changes: SubmissionChanges) throws(ProtocolError) -> Offer {
+        guard status != .withdrawn else { throw ProtocolError(.conflict, "offer \(id) is withdrawn and can no longer change") }
+        try changes.checkPin(matched: matched, unit: "capacity", what: "offer \(id)")
+        var offer = self
+        offer.occupations = changes.occupations ?? occupations
+        offer.capacity = changes.quantity ?? capacity
+        offer.from = changes.from ?? from
+        offer.to = changes.to ?? to
+        guard offer.from <= offer.to else { throw ProtocolError(.badArg, "from: \(offer.from) is after to \(offer.to)") }
+        offer.place = changes.place ?? place
+        offer.conditions = changes.conditions ?? conditions
+        offer.note = changes.note ?? note
+        offer.privateNote = changes.privateNote ?? privateNote
+        offer.status = OfferStatus.after(matched: offer.matched, capacity: offer.capacity, was: status)
+        return offer
+    }
+
+    public func withdrawn() throws(ProtocolError) -> Offer {
+        guard status != .withdrawn else { throw ProtocolError(.conflict, "offer \(id) is already withdrawn") }
+        guard matched == 0 else {
+            throw ProtocolError(.conflict, "offer \(id) has \(matched) confirmed units; cancel those matches first (MATCH CANCEL)")
+        }
+        var offer = self
+        offer.status = .withdrawn
+        return offer
+    }
+
+    public func confirming(_ units: Int) -> Offer {
+        var offer = self
+        offer.matched += units
+        offer.status = OfferStatus.after(matched: offer.matched, capacity: capacity, was: status)
+        return offer
+    }
+}
+
+/// What one side's answer does to a proposal.
+public enum Answer: Sendable, Equatable {
+    case accept(units: Int64?)
+    case decline(reason: String)
+}
+
+extension MatchInfo {
+    /// The proposal with `side`'s answer recorded. A decline ends it; an accept waits for the
+    /// other side unless that side has accepted already (then `needsConfirmation` is true).
+    public func answered(by side: MatchSide, _ answer: Answer) throws(ProtocolError) -> MatchInfo {
+        guard status == .proposed else {
+            throw ProtocolError(.conflict, "match \(id) is \(status.rawValue); only proposals are answered")
+        }
+        var match = self
+        switch answer {
+        case .decline(let reason):
+            switch side {
+            case .west: match.westAnswer = "decline"
+            case .east: match.eastAnswer = "decline"
+            }
+            match.status = .declined
+            match.reason = reason
+        case .accept(let units):
+            if let units, units > self.units {
+                throw ProtocolError(.badArg, "units: \(units) is more than the \(self.units) proposed")
+            }
+            switch side {
+            case .west:
+                match.westAnswer = "accept"
+                match.westUnits = units ?? self.units
+            case .east:
+                match.eastAnswer = "accept"
+                match.eastUnits = units ?? self.units
+            }
+        }
+        return match
+    }
+
+    /// Both sides said yes.
+    public var needsConfirmation: Bool { status == .proposed && westAnswer == "accept" && eastAnswer == "accept" }
+
+    /// The confirmation policy: the smaller of the two sides' unit counts, but never more than
+    /// the need and the offer still have open (their rows locked, so no race can overfill). With
+    /// nothing left, the proposal expires instead.
+    public func confirmed(needOpen: Int, offerOpen: Int) -> MatchInfo {
+        var match = self
+        let wanted = min(westUnits ?? units, eastUnits ?? units)
+        let units = min(wanted, Int64(needOpen), Int64(offerOpen))
+        if units > 0 {
+            match.status = .confirmed
+            match.confirmedUnits = units
+        } else {
+            match.status = .expired
+            match.reason = "nothing left to confirm"
+        }
+        return match
+    }
+
+    /// A placement recorded on a confirmed match.
+    public func placing(_ units: Int64, on day: Day) throws(ProtocolError) -> MatchInfo {
+        guard status == .confirmed, let confirmed = confirmedUnits else {
+            throw ProtocolError(.conflict, "match \(id) is \(status.rawValue); placements are recorded on confirmed matches")
+        }
+        guard units <= confirmed else {
+            throw ProtocolError(.badArg, "units: \(units) is more than the \(confirmed) confirmed units")
+        }
+        var match = self
+        match.placedUnits = units
+        match.placedOn = day.description
+        return match
+    }
+
+    /// The match cancelled, and the units it gives back to its need and offer: what was
+    /// confirmed and not yet placed.
+    public func cancelled(reason: String) throws(ProtocolError) -> (match: MatchInfo, released: Int64) {
+        guard status == .confirmed, let confirmed = confirmedUnits else {
+            throw ProtocolError(.conflict, "match \(id) is \(status.rawValue); only confirmed matches are cancelled")
+        }
+        var match = self
+        match.status = .cancelled
+        match.reason = reason
+        return (match, confirmed - placedUnits)
+    }
+}

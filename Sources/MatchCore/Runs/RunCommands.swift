@@ -1,0 +1,254 @@
+import CommandProtocol
+import Dispatch
+import MatchingEngine
+
+/// Matching runs: snapshot → solve → fingerprint → store, and the stored runs (admin).
+extension MatchCommands {
+    static let matchRun = CommandSpec(
+        "MATCH RUN",
+        usage:
+            "MATCH RUN [mode=optimal|fair|stable] [objective=score|units-first] [share=0.3] [side=needs|offers] [kind=…] [province=<province>] [county=<code>] [dry] [wait=SECONDS]",
+        summary: "match open needs with open offers and store the proposals (admin; one run commits at a time)"
+    ) { request, session, context in
+        try context.validate(request, words: 0...1, options: ["mode", "objective", "share", "side", "kind", "province", "county", "wait"])
+        let principal = try context.requireAdmin(session)
+        if let word = request.words.first, asciiLowercased(word) != "dry" {
+            throw ProtocolError(.badArg, "unexpected argument '\(word)'; usage: \(context.spec.usage)")
+        }
+        let dry = !request.words.isEmpty
+        let mode = try Self.mode(request)
+        let kind = try request.choice("kind", Kind.self)
+        let provinceGiven = request.option("province")
+        let county = try request.option("county").map(RegistryCommands.countyCode)
+        let wait = try request.integer("wait", in: 0...600).map { Duration.seconds($0) } ?? .zero
+        let lifetime = context.settings.proposalLifetimeDays
+        let token = principal.tokenID
+        let audit = context.audit(principal, target: "run", changes: [])
+        // One REPEATABLE READ transaction from the lock to the stored proposals: the run reads
+        // one snapshot and stores against it. Inside a batch the batch's transaction is used,
+        // and the run is stored or dropped with the batch.
+        return try await context.withLongUnit(.repeatableRead, commit: !dry) { unit in
+            let started = ContinuousClock.now
+            if !dry { try await lockRuns(unit, token: token, wait: wait) }
+            let (filter, input) = try await unit.read(token: token) { db in
+                var filter = RunFilter(kind: kind, county: county)
+                if let provinceGiven {
+                    filter.province = try CommandContext.province(provinceGiven, side: .west, field: "province", in: db.registry).code
+                }
+                if !dry { try db.matches.expireProposals(olderThanDays: lifetime) }
+                return (filter, try db.matches.runInput(filter, needID: nil))
+            }
+            let loaded = ContinuousClock.now
+            let weights = ScoreWeights.default
+            let outcome = try await Self.solve(input, mode: mode, weights: weights)
+            let solved = ContinuousClock.now
+            let figures = RunRecord.figures(
+                outcome.summary, seconds: seconds(solved - loaded), needs: input.needs.count, offers: input.offers.count,
+                pairs: outcome.pairs)
+            var parameters: [(String, String)] = [("mode", "\(mode)")]
+            if !filter.text.isEmpty { parameters.append(("filter", filter.text)) }
+            let record = RunRecord(
+                mode: "\(mode)", parameters: parameters, weights: weights,
+                fingerprint: Self.fingerprint(input, mode: mode, weights: weights), figures: figures)
+            if dry {
+                return .ok(Self.summaryLine(id: "dry", record, proposals: outcome.proposals.count, phases: [
+                    ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)),
+                ]))
+            }
+            let proposals = outcome.proposals
+            let id = try await unit.write(audit: audit) { [parameters] db, audit in
+                let id = try db.matches.storeRun(record, proposals: proposals, filter: filter, startedBy: token)
+                audit.target = "run:\(id)"
+                audit.changes = parameters + [("proposals", "\(proposals.count)")]
+                return id
+            }
+            let stored = ContinuousClock.now
+            return .ok(Self.summaryLine(id: "\(id)", record, proposals: proposals.count, phases: [
+                ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)), ("store-s", seconds(stored - solved)),
+            ]))
+        }
+    }
+
+    /// Takes the run lock within the unit's transaction, waiting up to `wait`.
+    static func lockRuns(_ unit: any LongUnit, token: Int64, wait: Duration) async throws {
+        let deadline = ContinuousClock.now + wait
+        while try await !unit.read(token: token, { try $0.matches.tryLockRuns() }) {
+            guard ContinuousClock.now < deadline else {
+                throw StoreError.busy("another matching run is being stored; try again, or give wait=SECONDS")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    static func mode(_ request: Request) throws(ProtocolError) -> Mode {
+        let name = asciiLowercased(request.option("mode") ?? "optimal")
+        switch name {
+        case "optimal":
+            return .optimal(try request.choice("objective", Mode.Objective.self) ?? .score)
+        case "fair":
+            guard let text = request.option("share") else { return .fair }
+            guard let share = Double(text), share > 0, share <= 1 else {
+                throw ProtocolError(.badArg, "share must be a number above 0 and at most 1, not '\(text)'")
+            }
+            return .fair(share: Fraction(Int64((share * 1000).rounded()), 1000))
+        case "stable":
+            return .stable(try request.choice("side", Mode.Side.self) ?? .needs)
+        default:
+            throw ProtocolError(.badArg, "mode must be one of optimal|fair|stable, not '\(name)'")
+        }
+    }
+
+    struct Outcome: Sendable {
+        var proposals: [Proposal]
+        var summary: Summary
+        var pairs: Int
+    }
+
+    /// Builds candidates, solves and checks the certificate on a Dispatch thread: seconds of
+    /// arithmetic must not hold one of the few threads that serve every connection.
+    static func solve(_ input: RunInput, mode: Mode, weights: ScoreWeights) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(
+                    with: Result { () throws -> Outcome in
+                        let builder = CandidateBuilder(weights: weights, pairings: input.pairings, declined: input.declined)
+                        let candidates = try builder.build(needs: input.needs, offers: input.offers)
+                        let solution = try Solver.solve(candidates.problem, mode: mode)
+                        let verification = Verifier.verify(candidates.problem, solution)
+                        guard verification == .verified else {
+                            throw ProtocolError(.internal, "the solution failed its own check: \(verification)")
+                        }
+                        let proposals = candidates.matches(solution).map { match in
+                            Proposal(
+                                need: match.need, offer: match.offer, units: match.units, score: match.score.total,
+                                explanation: explanationJSON(match.score))
+                        }
+                        return Outcome(
+                            proposals: proposals, summary: Summary(candidates.problem, solution),
+                            pairs: candidates.problem.edgeCount)
+                    })
+            }
+        }
+    }
+
+    static func explanationJSON(_ score: ScoreBreakdown) -> String {
+        var fields = score.parts.map { "\(JSON.string($0.name)):\($0.points)" }
+        fields.append("\"total\":\(score.total)")
+        fields.append("\"fit\":\(JSON.string(score.fit.description))")
+        fields.append("\"pairing\":\(JSON.string(score.pairing.description))")
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// The same records, in any order, give the same fingerprint: everything is sorted first.
+    static func fingerprint(_ input: RunInput, mode: Mode, weights: ScoreWeights) -> String {
+        var hasher = Fingerprint()
+        hasher.add("mode \(mode) weights \(weights)")
+        for need in input.needs.sorted(by: { $0.id < $1.id }) {
+            hasher.add(
+                "n \(need.id) \(need.county) \(need.province) \(need.kind.rawValue) \(need.occupations.map(\.description).sorted()) \(need.quantity) \(need.window.start) \(need.window.end) \(need.priority) \(need.povertyAlleviated) \(need.wantedConditions.map(\.rawValue).sorted())")
+        }
+        for offer in input.offers.sorted(by: { $0.id < $1.id }) {
+            hasher.add(
+                "o \(offer.id) \(offer.province) \(offer.city) \(offer.kind.rawValue) \(offer.occupations.map(\.description).sorted()) \(offer.capacity) \(offer.window.start) \(offer.window.end) \(offer.quality) \(offer.conditions.map(\.rawValue).sorted())")
+        }
+        for key in input.pairings.countyLevel.map({ "c \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
+        for key in input.pairings.provinceLevel.map({ "p \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
+        for key in input.pairings.earlier.map({ "e \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
+        for pair in input.declined.sorted(by: { ($0.need, $0.offer) < ($1.need, $1.offer) }) { hasher.add("d \(pair.need) \(pair.offer)") }
+        return hasher.hex
+    }
+
+    static func summaryLine(id: String, _ record: RunRecord, proposals: Int, phases: [(String, Double)]) -> String {
+        Field.line(
+            [("run", id), ("mode", record.mode), ("proposals", "\(proposals)")] + record.figures.filter { $0.0 != "seconds" }
+                + phases.map { ($0.0, fixed($0.1, 3)) } + [("fingerprint", record.fingerprint)])
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    // MARK: Runs
+
+    static let runList = CommandSpec(
+        "RUN LIST", usage: "RUN LIST [limit=N] [after=<id>]", summary: "matching runs, oldest first, with their figures"
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: ["limit", "after"])
+        let page = try Page.from(request, settings: context.settings, idCursor: "a run id")
+        let runs = try await context.read { try $0.matches.runs(page: page) }
+        return .page("runs", runs.map(record), page: page, cursor: { _ in runs.last.map { "\($0.id)" } }, format: session.format)
+    }
+
+    static let runShow = CommandSpec(
+        "RUN SHOW", usage: "RUN SHOW <id>", summary: "one run: parameters, weights, input fingerprint and figures"
+    ) { request, session, context in
+        try context.validate(request, words: 1...1)
+        let id = try request.id(at: 0, name: "run id")
+        guard let run = try await context.read({ try $0.matches.run(id: id) }) else { throw ProtocolError(.notFound, "no run \(id)") }
+        var fields = record(run).fields
+        fields.append(("weights", .text(Field.line(run.weights.named.map { ($0.0, "\($0.1)") }))))
+        return .ok(Record(fields).rendered(as: session.format))
+    }
+
+    static let runDiff = CommandSpec(
+        "RUN DIFF", usage: "RUN DIFF <a> <b>", summary: "pairs added, removed and changed from run a to run b"
+    ) { request, session, context in
+        try context.validate(request, words: 2...2)
+        let a = try request.id(at: 0, name: "run id a")
+        let b = try request.id(at: 1, name: "run id b")
+        let (before, after) = try await context.read { db in
+            for id in [a, b] where try db.matches.run(id: id) == nil { throw ProtocolError(.notFound, "no run \(id)") }
+            return (try db.matches.proposals(run: a), try db.matches.proposals(run: b))
+        }
+        var records: [Record] = []
+        for pair in Set(before.keys).union(after.keys).sorted(by: { ($0.need, $0.offer) < ($1.need, $1.offer) }) {
+            let old = before[pair]
+            let new = after[pair]
+            let change: String
+            switch (old, new) {
+            case (nil, .some): change = "added"
+            case (.some, nil): change = "removed"
+            case (.some(let x), .some(let y)) where x.units != y.units || x.score != y.score: change = "changed"
+            default: continue
+            }
+            records.append(
+                Record([
+                    ("change", .text(change)), ("need", .integer(pair.need)), ("offer", .integer(pair.offer)),
+                    ("units-a", old.map { .integer($0.units) } ?? .null), ("units-b", new.map { .integer($0.units) } ?? .null),
+                    ("score-a", old.map { .integer($0.score) } ?? .null), ("score-b", new.map { .integer($0.score) } ?? .null),
+                ]))
+        }
+        return .records(header: "differences run=\(a) run=\(b)", records.map { $0.rendered(as: session.format) })
+    }
+
+    static func record(_ run: RunRecord) -> Record {
+        Record(
+            [("id", .integer(run.id)), ("at", .text(run.createdAt)), ("mode", .text(run.mode))]
+                + run.parameters.filter { $0.0 != "mode" }.map { ($0.0, .text($0.1)) }
+                + run.figures.map { ($0.0, .text($0.1)) } + [("fingerprint", .text(run.fingerprint))])
+    }
+
+}
+
+/// FNV-1a, twice with different offsets (128 bits): a deterministic fingerprint of a run's
+/// input, so the same data can be shown to give the same result. Not a security hash.
+struct Fingerprint {
+    private var a: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var b: UInt64 = 0x6c62_272e_07bb_0142
+
+    mutating func add(_ text: String) {
+        for byte in text.utf8 {
+            a = (a ^ UInt64(byte)) &* 0x100_0000_01b3
+            b = (b ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        a = (a ^ 0x0A) &* 0x100_0000_01b3
+        b = (b ^ 0x0A) &* 0x100_0000_01b3
+    }
+
+    var hex: String {
+        [a, b].map { value in
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }.joined()
+    }
+}

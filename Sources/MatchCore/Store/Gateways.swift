@@ -1,0 +1,168 @@
+import MatchingEngine
+
+/// The tables as a unit of work sees them. Every call is synchronous and runs on the thread that
+/// holds the unit's connection; a unit's calls share its transaction. Gateways store and load
+/// rows; what a change means (statuses, what confirmed units pin, what a confirmation is worth)
+/// is decided by the rules in MatchCore before a gateway is asked to store it.
+public struct Gateways {
+    public var tokens: any TokenGateway
+    public var audit: any AuditGateway
+    public var registry: any RegistryGateway
+    public var needs: any NeedGateway
+    public var offers: any OfferGateway
+    public var matches: any MatchGateway
+    public var reports: any ReportGateway
+
+    public init(
+        tokens: any TokenGateway, audit: any AuditGateway, registry: any RegistryGateway, needs: any NeedGateway,
+        offers: any OfferGateway, matches: any MatchGateway, reports: any ReportGateway
+    ) {
+        self.tokens = tokens
+        self.audit = audit
+        self.registry = registry
+        self.needs = needs
+        self.offers = offers
+        self.matches = matches
+        self.reports = reports
+    }
+}
+
+public protocol TokenGateway {
+    /// The principal for a presented secret, or nil when it is unknown, revoked or expired.
+    func authenticate(secret: String) throws -> Principal?
+    /// Whether the token is neither revoked nor expired now.
+    func isValid(_ tokenID: Int64) throws -> Bool
+    /// Stores the hash of `secret`.
+    func create(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?) throws -> Principal
+    func list(page: Page) throws -> [TokenInfo]
+    /// nil when there is no such token; false when it was already revoked.
+    func revoke(_ id: Int64) throws -> Bool?
+}
+
+public protocol AuditGateway {
+    /// Records the entry; false (and nothing recorded) when its actor's token is no longer valid.
+    func record(_ entry: AuditEntry) throws -> Bool
+    /// Records an entry of the shell bootstrap, which has no token.
+    func recordFromShell(command: String, target: String, changes: [(String, String)]) throws
+    func entries(filter: AuditFilter, page: Page) throws -> [AuditRecord]
+}
+
+/// Provinces, counties, pairings, organisations and occupations. Updates return nil when the
+/// row does not exist.
+public protocol RegistryGateway {
+    func provinces() throws -> [Province]
+
+    func county(code: String) throws -> County?
+    func counties(province: String?, isKey: Bool?, page: Page) throws -> [County]
+    func addCounty(_ county: County) throws
+    func updateCounty(code: String, name: String?, prefecture: String?, isKey: Bool?) throws -> County?
+
+    func pairing(id: Int64) throws -> Pairing?
+    func pairings(east: String?, west: String?, period: PairingPeriod?, page: Page) throws -> [Pairing]
+    func addPairing(_ pairing: Pairing) throws -> Pairing
+    func updatePairing(id: Int64, period: PairingPeriod?, eastCity: String?, westArea: String?) throws -> Pairing?
+
+    func organisation(id: Int64) throws -> Organisation?
+    func organisations(province: String?, kind: OrganisationKind?, page: Page) throws -> [Organisation]
+    func addOrganisation(_ organisation: Organisation) throws -> Organisation
+    func updateOrganisation(id: Int64, name: String?, city: String?) throws -> Organisation?
+
+    func occupation(code: String) throws -> Occupation?
+    func occupations(parent: String?, level: OccupationLevel?, page: Page) throws -> [Occupation]
+    func addOccupation(_ occupation: Occupation) throws
+    func renameOccupation(code: String, name: String) throws -> Occupation?
+    /// The codes among `codes` that name no occupation, sorted.
+    func unknownOccupations(_ codes: [String]) throws -> [String]
+
+    /// The codes an import's rows are checked against.
+    func importReference() throws -> ImportReference
+}
+
+/// What storing one NEED ADD came to.
+public enum NeedInsertOutcome: Sendable, Equatable {
+    case stored(Need)
+    case tokenRevoked
+    case unknownCounty
+    case unknownOccupation(String)
+}
+
+public protocol NeedGateway {
+    func load(_ id: Int64, lock: Bool) throws -> Need?
+    func list(filter: NeedFilter, within scope: Scope, openOnly: Bool, page: Page) throws -> [Need]
+    /// Stores each need whose actor token is valid and whose county and occupation codes exist,
+    /// with its audit entry, in one statement; the outcomes are in the needs' order.
+    func insert(_ needs: [Need], audits: [AuditEntry]) throws -> [NeedInsertOutcome]
+    /// Writes every field of a need that exists; with `supersedingProposals`, its unanswered
+    /// proposals are superseded by the same statement.
+    func save(_ need: Need, supersedingProposals: Bool) throws
+    /// Streams imported needs into the table (COPY), inside the unit's transaction.
+    func beginImport() throws
+    func importRows(_ needs: [Need]) throws
+    /// Ends the stream; returns the rows stored.
+    func endImport() throws -> Int
+    func abortImport(reason: String)
+}
+
+/// An offer with its organisation's province and city, for scope checks.
+public struct OwnedOffer: Sendable {
+    public var offer: Offer
+    public var province: String
+    public var city: String
+
+    public init(offer: Offer, province: String, city: String) {
+        self.offer = offer
+        self.province = province
+        self.city = city
+    }
+}
+
+public protocol OfferGateway {
+    func load(_ id: Int64, lock: Bool) throws -> OwnedOffer?
+    func list(filter: OfferFilter, within scope: Scope, openOnly: Bool, page: Page) throws -> [Offer]
+    /// Stores the offer; returns its id.
+    func insert(_ offer: Offer) throws -> Int64
+    func save(_ offer: Offer, supersedingProposals: Bool) throws
+    func beginImport() throws
+    func importRows(_ offers: [Offer]) throws
+    func endImport() throws -> Int
+    func abortImport(reason: String)
+}
+
+public protocol MatchGateway {
+    /// Takes the lock that lets one run commit at a time, held to the end of the unit's
+    /// transaction; false when another run holds it.
+    func tryLockRuns() throws -> Bool
+    /// Marks unanswered proposals older than the given age as expired.
+    func expireProposals(olderThanDays days: Int) throws
+    /// Open needs (those in the filter, or just `needID`) and open offers as engine records,
+    /// with the pairings and declined pairs.
+    func runInput(_ filter: RunFilter, needID: Int64?) throws -> RunInput
+    /// Stores the run and its proposals, superseding the unanswered proposals of earlier runs
+    /// for the needs in `filter`; returns the run's id.
+    func storeRun(_ run: RunRecord, proposals: [Proposal], filter: RunFilter, startedBy: Int64) throws -> Int64
+    func runs(page: Page) throws -> [RunRecord]
+    func run(id: Int64) throws -> RunRecord?
+    /// All proposals of a run, as (need, offer) → (units, score), for RUN DIFF.
+    func proposals(run: Int64) throws -> [PairID: (units: Int64, score: Int64)]
+
+    func load(_ id: Int64, lock: Bool) throws -> MatchInfo?
+    func list(filter: MatchFilter, within scope: Scope, page: Page) throws -> [MatchInfo]
+    /// Writes a match's answers, status, confirmed and placed units, placement day and reason.
+    func save(_ match: MatchInfo) throws
+    /// Remembers a declined pair so no later run proposes it again.
+    func rememberDeclined(need: Int64, offer: Int64) throws
+}
+
+public protocol ReportGateway {
+    func stats(within scope: Scope) throws -> Stats
+    func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) throws -> [Need]
+    /// Open offers that could serve the needs (at most `perKey` per kind and occupation group),
+    /// as engine records with the pairings, for UNMET's candidates.
+    func candidateOffers(for needs: [Need], within scope: Scope, perKey: Int) throws -> RunInput
+    func needFill(years: [Int]?, kind: Kind?, within scope: Scope) throws -> [FillCell]
+    func occupationFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup]
+    func pairingFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup]
+    func flows(_ filter: FlowFilter) throws -> [FlowCell]
+    func plans(year: Int?, province: String?) throws -> [Plan]
+    func setPlan(_ plan: Plan) throws
+}

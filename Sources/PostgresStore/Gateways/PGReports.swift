@@ -1,0 +1,295 @@
+import MatchCore
+import MatchingEngine
+
+/// Administrators' queries over the summary tables of `sql/004_reports.sql`.
+/// The administrators' figures, read from the summary tables the writes' triggers keep.
+struct PGReports: ReportGateway {
+    let connection: PGConnection
+
+    /// A west scope as (county, province) filters; nil, nil for everything.
+    static func westFilter(_ scope: Scope) -> (county: String?, province: String?) {
+        switch scope {
+        case .county(let code): (code, nil)
+        case .westProvince(let code): (nil, code)
+        default: (nil, nil)
+        }
+    }
+
+    func stats(within scope: Scope) throws -> Stats {
+        let (county, province) = Self.westFilter(scope)
+        let row = try connection.query(
+            """
+            SELECT (SELECT count(*) FROM county
+                    WHERE (\(county)::text IS NULL OR code = \(county)) AND (\(province)::text IS NULL OR province = \(province))),
+                   (SELECT count(*) FROM organisation),
+                   f.needs, f.open_needs, f.open_units, o.offers, o.open_offers, o.open_capacity,
+                   m.proposed, m.confirmed, m.declined, r.id,
+                   to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            FROM (SELECT coalesce(sum(needs), 0) AS needs, coalesce(sum(open_needs), 0) AS open_needs,
+                         coalesce(sum(open_units), 0) AS open_units
+                  FROM need_fill
+                  WHERE (\(county)::text IS NULL OR county = \(county))
+                    AND (\(province)::text IS NULL OR left(county, 2) = \(province))) f,
+                 (SELECT coalesce(sum(offers), 0) AS offers, coalesce(sum(open_offers), 0) AS open_offers,
+                         coalesce(sum(open_capacity), 0) AS open_capacity
+                  FROM offer_totals) o,
+                 (SELECT coalesce(sum(proposed_matches), 0) AS proposed, coalesce(sum(confirmed_matches), 0) AS confirmed,
+                         coalesce(sum(declined_matches), 0) AS declined
+                  FROM match_flow
+                  WHERE (\(county)::text IS NULL OR county = \(county))
+                    AND (\(province)::text IS NULL OR left(county, 2) = \(province))) m
+                 LEFT JOIN LATERAL (SELECT id, created_at FROM match_run ORDER BY id DESC LIMIT 1) r ON true
+            """
+        ).first!
+        var stats = Stats()
+        stats.counties = try row.int(0)
+        stats.organisations = try row.int(1)
+        stats.needs = try row.int(2)
+        stats.openNeeds = try row.int(3)
+        stats.openUnits = try row.int(4)
+        stats.offers = try row.int(5)
+        stats.openOffers = try row.int(6)
+        stats.openCapacity = try row.int(7)
+        stats.proposedMatches = try row.int(8)
+        stats.confirmedMatches = try row.int(9)
+        stats.declinedMatches = try row.int(10)
+        stats.lastRun = row[11].flatMap { Int64($0) }
+        stats.lastRunAt = row[12]
+        return stats
+    }
+
+    func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) throws -> [Need] {
+        let (scopeCounty, scopeProvince) = Self.westFilter(scope)
+        // The sort key as the partial indexes of 004 hold it, so one row comparison pages through them.
+        return try connection.query(
+            """
+            SELECT \(unsafeSQL: PGNeeds.columns) FROM need n
+            WHERE n.status IN ('open', 'partly_matched')
+              AND (\(filter.county)::text IS NULL OR n.county = \(filter.county))
+              AND (\(filter.province)::text IS NULL OR left(n.county, 2) = \(filter.province))
+              AND (\(scopeCounty)::text IS NULL OR n.county = \(scopeCounty))
+              AND (\(scopeProvince)::text IS NULL OR left(n.county, 2) = \(scopeProvince))
+              AND (\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
+              AND (\(filter.occupation)::text IS NULL OR EXISTS (
+                    SELECT 1 FROM unnest(n.occupations) AS o(code)
+                    WHERE o.code = \(filter.occupation) OR o.code LIKE \(filter.occupation.map(PGText.likeLiteral)) || '-%'))
+              AND (\(cursor?.id)::bigint IS NULL
+                   OR (-n.priority, NOT n.poverty_focus, n.window_start, n.id)
+                      > (-\(cursor?.priority)::integer, NOT \(cursor?.poverty)::boolean, \(cursor?.start.description)::date,
+                         \(cursor?.id)::bigint))
+            ORDER BY -n.priority, NOT n.poverty_focus, n.window_start, n.id
+            LIMIT \(limit)
+            """
+        ).rows.map(PGNeeds.decode)
+    }
+
+    func candidateOffers(for needs: [Need], within scope: Scope, perKey: Int) throws -> RunInput {
+        let (organisation, province, city): (Int64?, String?, String?) =
+            switch scope {
+            case .organisation(let id): (id, nil, nil)
+            case .eastProvince(let code): (nil, code, nil)
+            case .eastCity(let name): (nil, nil, name)
+            default: (nil, nil, nil)
+            }
+        let ids = needs.map(\.id)
+        // Windows as days since 2000-01-01, half-open, as matching runs give them to the engine.
+        let needRecords = try connection.query(
+            """
+            SELECT n.id, n.county, left(n.county, 2), n.kind, array_to_string(n.occupations, ','), n.quantity - n.matched,
+                   n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus
+            FROM need n WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
+            """
+        ).rows.map { row in
+            NeedRecord(
+                id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try PGMatches.kind(row, 3),
+                occupations: try PGMatches.codes(row, 4), quantity: try row.int64(5),
+                window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
+                povertyAlleviated: try row.bool(9))
+        }
+        // The most promising offers per need: for each of its codes and their groups, the open
+        // offers of its kind with the most open capacity (an index range of offer_slot); the
+        // engine then scores them exactly.
+        let offers = try connection.query(
+            """
+            WITH picked AS (
+                SELECT DISTINCT s.offer
+                FROM need n
+                CROSS JOIN LATERAL unnest(n.occupations || occupation_groups(n.occupations)) AS k(key)
+                CROSS JOIN LATERAL (
+                    SELECT s.offer FROM offer_slot s
+                    WHERE s.kind = n.kind AND s.key = k.key
+                      AND s.window_start <= n.window_end AND s.window_end >= n.window_start
+                      AND (\(organisation)::bigint IS NULL OR s.organisation = \(organisation))
+                      AND (\(province)::text IS NULL AND \(city)::text IS NULL
+                           OR EXISTS (SELECT 1 FROM organisation g WHERE g.id = s.organisation
+                                      AND g.province = coalesce(\(province), g.province) AND g.city = coalesce(\(city), g.city)))
+                      AND NOT EXISTS (SELECT 1 FROM declined_pair d WHERE d.need = n.id AND d.offer = s.offer)
+                    ORDER BY s.open_units DESC, s.offer
+                    LIMIT \(perKey)
+                ) s
+                WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
+            )
+            SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
+                   o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1
+            FROM picked p JOIN offer o ON o.id = p.offer JOIN organisation g ON g.id = o.organisation
+            ORDER BY o.id
+            """
+        ).rows.map { row in
+            OfferRecord(
+                id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try PGMatches.kind(row, 3),
+                occupations: try PGMatches.codes(row, 4), capacity: try row.int64(5),
+                window: TimeWindow(start: try row.int(6), end: try row.int(7)))
+        }
+        let declined = Set(
+            try connection.query(
+                "SELECT need, offer FROM declined_pair WHERE need = ANY(\(PGText.int64Array(ids))::bigint[])"
+            ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
+        return RunInput(needs: needRecords, offers: offers, pairings: try Self.loadPairings(on: connection), declined: declined)
+    }
+
+    func needFill(years: [Int]?, kind: Kind?, within scope: Scope) throws -> [FillCell] {
+        let (county, province) = Self.westFilter(scope)
+        return try connection.query(
+            """
+            SELECT year, county, kind, needs, cancelled, demand, confirmed, open_needs, open_units, proposed
+            FROM need_fill
+            WHERE (\(years.map { PGText.int64Array($0.map(Int64.init)) })::integer[] IS NULL
+                   OR year = ANY(\(years.map { PGText.int64Array($0.map(Int64.init)) })::integer[]))
+              AND (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
+              AND (\(county)::text IS NULL OR county = \(county))
+              AND (\(province)::text IS NULL OR left(county, 2) = \(province))
+              AND needs <> 0
+            """
+        ).rows.map { row in
+            FillCell(
+                year: try row.int(0), county: try row.string(1), kind: try PGMatches.kind(row, 2), needs: try row.int(3),
+                cancelled: try row.int(4), demand: try row.int(5), confirmed: try row.int(6), openNeeds: try row.int(7),
+                openUnits: try row.int(8), proposed: try row.int(9))
+        }
+    }
+
+    func occupationFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup] {
+        let (county, province) = Self.westFilter(scope)
+        return try connection.query(
+            """
+            SELECT f.occupation, coalesce(min(c.name), ''), sum(f.demand), sum(f.proposed), sum(f.confirmed)
+            FROM need_occupation_fill f LEFT JOIN occupation c ON c.code = f.occupation
+            WHERE (\(year)::integer IS NULL OR f.year = \(year))
+              AND (\(kind?.rawValue)::text IS NULL OR f.kind = \(kind?.rawValue))
+              AND (\(county)::text IS NULL OR f.county = \(county))
+              AND (\(province)::text IS NULL OR left(f.county, 2) = \(province))
+            GROUP BY f.occupation
+            HAVING sum(f.needs) <> 0
+            """
+        ).rows.map(Self.fillGroup)
+    }
+
+    func pairingFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup] {
+        let (county, province) = Self.westFilter(scope)
+        // A pairing's western side: one county, the counties of a prefecture (or a county named
+        // with its prefecture), or the whole province. Its eastern side: the province, or the
+        // organisations of one city ("江苏省无锡市" in pairing tables, "无锡市" on organisations).
+        return try connection.query(
+            """
+            WITH sides AS (
+                SELECT p.id, c.code AS county
+                FROM pairing p JOIN county c ON c.province = p.west_province
+                WHERE (p.west_county = c.code
+                       OR (p.west_county IS NULL
+                           AND (p.west_area = '' OR p.west_area IN (c.prefecture, c.name, c.prefecture || c.name))))
+                  AND (\(county)::text IS NULL OR c.code = \(county))
+                  AND (\(province)::text IS NULL OR c.province = \(province))
+            )
+            SELECT p.id::text, coalesce(nullif(p.east_city, ''), e.name) || ' → ' || w.name || coalesce(nullif(' ' || p.west_area, ' '), ''),
+                   coalesce(d.demand, 0), coalesce(f.proposed, 0), coalesce(f.confirmed, 0)
+            FROM pairing p JOIN province e ON e.code = p.east_province JOIN province w ON w.code = p.west_province
+            LEFT JOIN LATERAL (
+                SELECT sum(nf.demand) AS demand FROM sides s JOIN need_fill nf ON nf.county = s.county
+                WHERE s.id = p.id AND (\(year)::integer IS NULL OR nf.year = \(year))
+                  AND (\(kind?.rawValue)::text IS NULL OR nf.kind = \(kind?.rawValue))
+            ) d ON true
+            LEFT JOIN LATERAL (
+                SELECT sum(mf.proposed_units) AS proposed, sum(mf.confirmed_units) AS confirmed
+                FROM sides s JOIN match_flow mf ON mf.county = s.county
+                WHERE s.id = p.id AND mf.east_province = p.east_province
+                  AND (p.east_city = '' OR (mf.east_city <> '' AND right(p.east_city, length(mf.east_city)) = mf.east_city))
+                  AND (\(year)::integer IS NULL OR mf.year = \(year))
+                  AND (\(kind?.rawValue)::text IS NULL OR mf.kind = \(kind?.rawValue))
+            ) f ON true
+            WHERE EXISTS (SELECT 1 FROM sides s WHERE s.id = p.id)
+            """
+        ).rows.map(Self.fillGroup)
+    }
+
+    static func fillGroup(_ row: PGRow) throws -> FillGroup {
+        FillGroup(key: try row.string(0), name: try row.string(1), demand: try row.int(2), proposed: try row.int(3), confirmed: try row.int(4))
+    }
+
+    func flows(_ filter: FlowFilter) throws -> [FlowCell] {
+        try connection.query(
+            """
+            SELECT county, kind, sum(proposed_matches), sum(proposed_units), sum(confirmed_matches), sum(confirmed_units),
+                   sum(placed_units), sum(declined_matches)
+            FROM match_flow
+            WHERE (\(filter.year)::integer IS NULL OR year = \(filter.year))
+              AND (\(filter.eastProvince)::text IS NULL OR east_province = \(filter.eastProvince))
+              AND (\(filter.eastCity)::text IS NULL OR east_city = \(filter.eastCity))
+              AND (\(filter.westProvince)::text IS NULL OR left(county, 2) = \(filter.westProvince))
+              AND (\(filter.county)::text IS NULL OR county = \(filter.county))
+            GROUP BY county, kind
+            """
+        ).rows.map { row in
+            FlowCell(
+                county: try row.string(0), kind: try PGMatches.kind(row, 1), proposedMatches: try row.int(2),
+                proposedUnits: try row.int(3), confirmedMatches: try row.int(4), confirmedUnits: try row.int(5),
+                placedUnits: try row.int(6), declinedMatches: try row.int(7))
+        }
+    }
+
+    func plans(year: Int?, province: String?) throws -> [Plan] {
+        try connection.query(
+            """
+            SELECT p.year, p.province, p.kind, p.units,
+                   (SELECT coalesce(sum(f.confirmed), 0) FROM need_fill f
+                    WHERE f.year = p.year AND left(f.county, 2) = p.province AND f.kind = p.kind)
+            FROM plan p
+            WHERE (\(year)::integer IS NULL OR p.year = \(year)) AND (\(province)::text IS NULL OR p.province = \(province))
+            ORDER BY p.year, p.province, p.kind
+            """
+        ).rows.map { row in
+            Plan(year: try row.int(0), province: try row.string(1), kind: try PGMatches.kind(row, 2), units: try row.int(3), confirmed: try row.int(4))
+        }
+    }
+
+    func setPlan(_ plan: Plan) throws {
+        try connection.query(
+            """
+            INSERT INTO plan (year, province, kind, units) VALUES (\(plan.year), \(plan.province), \(plan.kind.rawValue), \(plan.units))
+            ON CONFLICT (year, province, kind) DO UPDATE SET units = excluded.units
+            """)
+    }
+
+    /// The pairing tables as the engine reads them.
+    static func loadPairings(on connection: PGConnection) throws -> Pairings {
+        var pairings = Pairings()
+        let provinceNames = Dictionary(
+            uniqueKeysWithValues: try connection.query("SELECT code, name FROM province").rows.map { (try $0.string(0), try $0.string(1)) })
+        for row in try connection.query("SELECT east_province, east_city, west_province, west_county, level, period FROM pairing").rows {
+            let east = try row.string(0)
+            let west = try row.string(2)
+            if try row.string(5) == "earlier" {
+                pairings.earlier.insert(PairKey(west: west, east: east))
+            } else if try row.string(4) == "province" {
+                pairings.provinceLevel.insert(PairKey(west: west, east: east))
+            } else if let county = row[3] {
+                // Pairing tables name the eastern side "江苏省无锡市"; organisations just "无锡市".
+                let city = try row.string(1)
+                pairings.countyLevel.insert(PairKey(west: county, east: city))
+                if let name = provinceNames[east], city.hasPrefix(name), city.count > name.count {
+                    pairings.countyLevel.insert(PairKey(west: county, east: String(city.dropFirst(name.count))))
+                }
+            }
+        }
+        return pairings
+    }
+}

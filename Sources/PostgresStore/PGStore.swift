@@ -1,0 +1,222 @@
+import MatchCore
+import Synchronization
+
+/// The system of record: units of work over the connection pool. A unit is one lease and one
+/// hop to the pool's thread; its body runs there, synchronously, over the table gateways.
+public struct PGStore: Store {
+    let pool: ConnectionPool
+    /// Group commit for NEED ADD outside batches.
+    private let needWriter: WriteCombiner<NeedSubmission, NeedInsertOutcome>
+
+    public init(pool: ConnectionPool) {
+        self.pool = pool
+        // One statement per group: it is its own transaction, committed before anyone hears OK.
+        self.needWriter = WriteCombiner { submissions in
+            try await pool.withConnection { connection in
+                do {
+                    return try PGNeeds(connection: connection).insert(
+                        submissions.map(\.need), audits: submissions.map(\.audit)
+                    ).map { .success($0) }
+                } catch let error as PGError where error.isConnectionFailure {
+                    // The statement was its own transaction: it may have committed.
+                    throw StoreError.outcomeUnknown(error.message)
+                }
+            }
+        }
+    }
+
+    /// The advisory lock a matching run holds while it stores (ewmatch's own key space).
+    public static let runLockKey = PGMatches.runLockKey
+
+    public var longUnitLimit: Int { pool.longLimit }
+    public var leaseTimeoutSeconds: Double { Double(pool.leaseTimeout.components.seconds) }
+
+    static func gateways(_ connection: PGConnection) -> Gateways {
+        Gateways(
+            tokens: PGTokens(connection: connection), audit: PGAudit(connection: connection),
+            registry: PGRegistry(connection: connection), needs: PGNeeds(connection: connection),
+            offers: PGOffers(connection: connection), matches: PGMatches(connection: connection),
+            reports: PGReports(connection: connection))
+    }
+
+    public func read<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        try await inUnit { connection in
+            let gateways = Self.gateways(connection)
+            if let token, try !gateways.tokens.isValid(token) { throw StoreError.tokenRevoked }
+            return try body(gateways)
+        }
+    }
+
+    public func write<T: Sendable>(audit: AuditEntry, _ body: @escaping @Sendable (Gateways, inout AuditEntry) throws -> T)
+        async throws -> T
+    {
+        try await inUnit { connection in
+            try Self.transaction(on: connection, isolation: .readCommitted) {
+                try Self.step(audit: audit, on: connection, body)
+            }
+        }
+    }
+
+    /// A transaction with no token and no audit of its own: for the shell's bootstrap
+    /// (`ewmatch token create`), which has no principal yet and records its own audit entry.
+    public func bootstrap<T: Sendable>(_ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        try await inUnit { connection in
+            try Self.transaction(on: connection, isolation: .readCommitted) { try body(Self.gateways(connection)) }
+        }
+    }
+
+    public func openLongUnit(_ isolation: Isolation) async throws -> any LongUnit {
+        try await Self.translatingErrors {
+            let lease = try await pool.lease(long: true)
+            do {
+                try await pool.run(on: lease.connection) { connection in
+                    try Self.retryingStaleConnection(connection) {
+                        try connection.execute(script: "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+                    }
+                }
+            } catch {
+                pool.release(lease)
+                throw error
+            }
+            return PGLongUnit(pool: pool, lease: lease)
+        }
+    }
+
+    public func submitNeed(_ need: Need, audit: AuditEntry) async throws -> NeedInsertOutcome {
+        try await Self.translatingErrors { try await needWriter.submit(NeedSubmission(need: need, audit: audit)) }
+    }
+
+    /// One lease, one hop to the pool's thread.
+    private func inUnit<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await Self.translatingErrors {
+            let lease = try await pool.lease(long: false)
+            defer { pool.release(lease) }
+            return try await pool.run(on: lease.connection) { connection in
+                try Self.retryingStaleConnection(connection) { try body(connection) }
+            }
+        }
+    }
+
+    /// A pooled connection can have died while idle (PostgreSQL restarted) without libpq
+    /// noticing until it is used. A unit that fails that way before its commit was sent stored
+    /// nothing, so it runs once more on a fresh connection: the first command after an outage
+    /// succeeds instead of answering UNAVAILABLE.
+    static func retryingStaleConnection<T>(_ connection: PGConnection, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PGError where error.isConnectionFailure {
+            connection.disconnect()
+            try connection.ensureConnected()
+            return try body()
+        }
+    }
+
+    static func transaction<T>(on connection: PGConnection, isolation: Isolation, _ body: () throws -> T) throws -> T {
+        try connection.execute(script: isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+        do {
+            let value = try body()
+            try commit(connection)
+            return value
+        } catch {
+            if connection.isConnected { try? connection.execute(script: "ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// A connection lost while COMMIT was on its way leaves the outcome unknown.
+    static func commit(_ connection: PGConnection) throws {
+        do {
+            try connection.execute(script: "COMMIT")
+        } catch let error as PGError where error.isConnectionFailure {
+            throw StoreError.outcomeUnknown(error.message)
+        }
+    }
+
+    /// A write's body, then its audit entry, which checks the actor's token in the same statement.
+    static func step<T>(audit: AuditEntry, on connection: PGConnection, _ body: (Gateways, inout AuditEntry) throws -> T) throws
+        -> T
+    {
+        let gateways = gateways(connection)
+        var entry = audit
+        let value = try body(gateways, &entry)
+        guard try gateways.audit.record(entry) else { throw StoreError.tokenRevoked }
+        return value
+    }
+
+    /// Database failures in the protocol's terms: an outage is `unavailable` (retryable), a
+    /// constraint the request broke is a conflict or a bad argument.
+    static func translatingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PGError where error.isConnectionFailure {
+            throw StoreError.unavailable(error.message)
+        } catch is PoolClosedError {
+            throw StoreError.unavailable("the server is shutting down")
+        } catch let error as PoolBusyError {
+            throw StoreError.busy(error.description)
+        } catch let error as PGError where error.sqlState == "40001" || error.sqlState == "40P01" {
+            throw StoreError.busy("a concurrent change got in the way: \(error.message); try again")
+        } catch let error as PGError where error.sqlState == "23505" {
+            throw StoreError.conflict("already exists: \(error.message)")
+        } catch let error as PGError where error.sqlState == "23503" || error.sqlState == "23514" {
+            throw StoreError.invalid(field: "value", message: error.message)
+        }
+    }
+}
+
+/// A unit of work held across awaits: one leased connection, one open transaction.
+final class PGLongUnit: LongUnit {
+    private let pool: ConnectionPool
+    private let lease: ConnectionPool.Lease
+    /// Set once committed or rolled back: the connection goes back to the pool exactly once.
+    private let ended = Atomic<Bool>(false)
+
+    init(pool: ConnectionPool, lease: ConnectionPool.Lease) {
+        self.pool = pool
+        self.lease = lease
+    }
+
+    func read<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        try await onConnection { connection in
+            let gateways = PGStore.gateways(connection)
+            if let token, try !gateways.tokens.isValid(token) { throw StoreError.tokenRevoked }
+            return try body(gateways)
+        }
+    }
+
+    func write<T: Sendable>(audit: AuditEntry, _ body: @escaping @Sendable (Gateways, inout AuditEntry) throws -> T)
+        async throws -> T
+    {
+        try await onConnection { connection in try PGStore.step(audit: audit, on: connection, body) }
+    }
+
+    func commit() async throws {
+        guard !ended.exchange(true, ordering: .acquiringAndReleasing) else {
+            throw StoreError.conflict("the unit of work has already ended")
+        }
+        defer { pool.release(lease) }
+        try await PGStore.translatingErrors {
+            try await pool.run(on: lease.connection, reconnecting: false) { try PGStore.commit($0) }
+        }
+    }
+
+    func rollback() async {
+        guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = try? await pool.run(on: lease.connection, reconnecting: false) { connection in
+            connection.copyAbort("the unit of work was rolled back")
+            try connection.execute(script: "ROLLBACK")
+        }
+        pool.release(lease)
+    }
+
+    private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        guard !ended.load(ordering: .acquiring) else { throw StoreError.conflict("the unit of work has already ended") }
+        return try await PGStore.translatingErrors { try await pool.run(on: lease.connection, reconnecting: false, body) }
+    }
+}
+
+/// A NEED ADD waiting for its group's commit.
+struct NeedSubmission: Sendable {
+    var need: Need
+    var audit: AuditEntry
+}
