@@ -1,0 +1,186 @@
+import MatchCore
+import PostgresStore
+import Testing
+import TestSupport
+
+/// No client can stop the service: batches, imports and runs share a part of the pool, every
+/// lease has a bound, and a run inside a batch is part of it.
+@Suite("Bounded waits on a real PostgreSQL")
+struct BoundedWaitTests {
+    /// Some other client is answered at once (well inside the lease timeout).
+    static func othersAreServed(port: Int, token: String) async throws {
+        let (other, _) = try await LineClient.connectReady(port: port)
+        let started = ContinuousClock.now
+        #expect(try await other.request("AUTH \(token)").hasPrefix("OK "))
+        #expect(try await other.request("COUNTY SHOW 520204").hasPrefix("OK code=520204 "))
+        #expect(ContinuousClock.now - started < .seconds(3), "single commands waited for long holders")
+        await other.close()
+    }
+
+    @Test func batchesBeyondTheLongHoldersShareAreRefusedAtOnce() async throws {
+        try await TestDatabase.with(poolSize: 8) { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                var clients: [LineClient] = []
+                var replies: [String] = []
+                for _ in 0..<8 {
+                    let (client, _) = try await LineClient.connectReady(port: port)
+                    clients.append(client)
+                    #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                    replies.append(try await client.request("BEGIN"))
+                }
+                #expect(replies.filter { $0.hasPrefix("OK ") }.count == 4, "long units share half of a pool of 8: \(replies)")
+                #expect(replies.filter { $0.hasPrefix("ERR BUSY ") }.count == 4, "\(replies)")
+                try await Self.othersAreServed(port: port, token: token)
+                for client in clients { await client.close() }
+            }
+        }
+    }
+
+    @Test func eightBatchesRunningMatchRunsLeaveTheServiceAnswering() async throws {
+        try await TestDatabase.with(poolSize: 8) { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                var clients: [LineClient] = []
+                for _ in 0..<8 {
+                    let (client, _) = try await LineClient.connectReady(port: port)
+                    clients.append(client)
+                    #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                    try await client.send("BEGIN\nMATCH RUN\n")
+                }
+                for client in clients {
+                    let begin = try await client.readLine() ?? "EOF"
+                    let run = try await client.readLine() ?? "EOF"
+                    // A batch that got its unit runs inside it, or finds another batch's run
+                    // holding the run lock; one refused a unit also refuses its run (AUTH held).
+                    #expect(begin.hasPrefix("OK ") || begin.hasPrefix("ERR BUSY "), "\(begin)")
+                    #expect(run.hasPrefix("OK run=") || run.hasPrefix("ERR BUSY "), "\(run)")
+                }
+                try await Self.othersAreServed(port: port, token: token)
+                for client in clients { await client.close() }
+                // With every batch gone, runs commit again.
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let run = try await admin.request("MATCH RUN wait=5")
+                #expect(run.hasPrefix("OK run="), "\(run)")
+                await admin.close()
+            }
+        }
+    }
+
+    @Test func stalledImportsLeaveTheServiceAnswering() async throws {
+        try await TestDatabase.with(poolSize: 8) { database in
+            let admin = try await database.adminToken()
+            let west = try await database.token(role: .west, scope: "county:520204", label: "水城区").secret
+            try await TestServer.with(database: database) { port in
+                var clients: [LineClient] = []
+                for _ in 0..<8 {
+                    let (client, _) = try await LineClient.connectReady(port: port)
+                    clients.append(client)
+                    #expect(try await client.request("AUTH \(west)").hasPrefix("OK "))
+                    try await client.send("NEED IMPORT\ncounty,kind,occupations,qty,from,to\n")
+                }
+                try await Task.sleep(for: .milliseconds(500))
+                try await Self.othersAreServed(port: port, token: admin)
+                // Four imports held the long holders' share; the rest were refused at once (the
+                // reply follows the block, which the client ends now).
+                var replies: [String] = []
+                for client in clients {
+                    try await client.send(".\n")
+                    replies.append(try await client.readLine() ?? "EOF")
+                }
+                #expect(replies.filter { $0.hasPrefix("ERR BUSY ") }.count == 4, "\(replies)")
+                #expect(replies.filter { $0 == "OK imported 0 needs" }.count == 4, "\(replies)")
+                for client in clients { await client.close() }
+            }
+        }
+    }
+
+    @Test func aRunInsideAnAbortedBatchStoresNothing() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await client.request("ORG ADD kind=talent_dispatch name=医院 province=广东省 city=广州市").hasPrefix("OK id=1 "))
+                #expect(try await client.request("BEGIN").hasPrefix("OK "))
+                #expect(try await client.request("NEED ADD county=520204 kind=talent occupations=2-05 qty=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
+                #expect(try await client.request("OFFER ADD org=1 kind=talent occupations=2-05 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
+                let run = try await client.request("MATCH RUN kind=talent")
+                #expect(run.hasPrefix("OK run=") && run.contains(" needs=1 ") && run.contains(" proposals=1 "), "the run sees the batch's rows: \(run)")
+                #expect(try await client.request("ABORT") == "OK aborted; nothing was stored")
+                let runs = try await client.request("RUN LIST")
+                #expect(runs.hasPrefix("OK 0 runs"), "\(runs)")
+                _ = try await client.readRecords(after: runs)
+                let stored = try await database.pool.withConnection { connection in
+                    try connection.query(
+                        "SELECT (SELECT count(*) FROM match_run) + (SELECT count(*) FROM match) + (SELECT count(*) FROM need) + (SELECT count(*) FROM audit_log WHERE target LIKE 'run%')"
+                    ).first!.int(0)
+                }
+                #expect(stored == 0)
+                await client.close()
+            }
+        }
+    }
+
+    @Test func aRunInsideACommittedBatchIsStoredWithIt() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await client.request("ORG ADD kind=talent_dispatch name=医院 province=广东省 city=广州市").hasPrefix("OK id=1 "))
+                #expect(try await client.request("BEGIN").hasPrefix("OK "))
+                #expect(try await client.request("NEED ADD county=520204 kind=talent occupations=2-05 qty=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
+                #expect(try await client.request("OFFER ADD org=1 kind=talent occupations=2-05 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
+                #expect(try await client.request("MATCH RUN kind=talent").hasPrefix("OK run=1 "))
+                #expect(try await client.request("COMMIT") == "OK committed 3 commands")
+                let matches = try await client.request("MATCH LIST run=1")
+                #expect(matches.hasPrefix("OK 1 matches"), "\(matches)")
+                _ = try await client.readRecords(after: matches)
+                await client.close()
+            }
+        }
+    }
+
+    @Test func aCommandWaitingForABusyPoolIsAnsweredBusyInBoundedTime() async throws {
+        try await TestDatabase.with(poolSize: 2, leaseTimeout: .seconds(1)) { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                // Something else holds every connection.
+                let held = [try await database.pool.lease(long: false), try await database.pool.lease(long: false)]
+                let started = ContinuousClock.now
+                let reply = try await client.request("COUNTY SHOW 520204")
+                #expect(reply.hasPrefix("ERR BUSY "), "\(reply)")
+                #expect(ContinuousClock.now - started < .seconds(10))
+                for lease in held { database.pool.release(lease) }
+                #expect(try await client.request("COUNTY SHOW 520204").hasPrefix("OK code=520204 "))
+                await client.close()
+            }
+        }
+    }
+
+    @Test func theFirstCommandAfterTheDatabaseDroppedEveryConnectionSucceeds() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await client.request("COUNTY SHOW 520204").hasPrefix("OK code=520204 "))
+                // What a PostgreSQL restart does to idle pooled connections.
+                let admin = ConnectionPool(conninfo: "", size: 1, logger: testLogger)
+                _ = try await admin.withConnection { connection in
+                    try connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)")
+                }
+                await admin.close()
+                #expect(try await client.request("COUNTY SHOW 520204").hasPrefix("OK code=520204 "))
+                #expect(
+                    try await client.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01")
+                        .hasPrefix("OK id=1 "))
+                await client.close()
+            }
+        }
+    }
+}

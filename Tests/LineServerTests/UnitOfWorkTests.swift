@@ -1,0 +1,90 @@
+import Foundation
+import MatchCore
+import PostgresStore
+import Testing
+import TestSupport
+
+/// One command is one unit of work: one backend, one transaction, a handful of statements — as
+/// PostgreSQL itself logs them with `log_statement = all`. Serialized: the tests read one server
+/// log, and only this suite's databases log statements.
+@Suite("One command, one unit of work", .serialized)
+struct UnitOfWorkTests {
+    /// The statements PostgreSQL logged for this test's database while `body` ran, by backend.
+    static func loggedStatements(_ database: TestDatabase, during body: () async throws -> Void) async throws -> [String: [String]] {
+        guard let directory = ProcessInfo.processInfo.environment["PGHOST"] else {
+            throw TestEnvironmentError("PGHOST is not set; run the suite with ./deploy/test")
+        }
+        let log = URL(fileURLWithPath: directory).appendingPathComponent("postgres.log")
+        guard FileManager.default.fileExists(atPath: log.path) else {
+            throw TestEnvironmentError("no server log at \(log.path): ./deploy/test's PostgreSQL writes one there")
+        }
+        // Only new sessions read the setting: every connection of the pool is replaced (from
+        // outside it, so none is spared).
+        let admin = ConnectionPool(conninfo: "", size: 1, logger: testLogger)
+        _ = try await admin.withConnection { connection in
+            try connection.execute(script: "ALTER DATABASE \(database.name) SET log_statement = 'all'")
+            return try connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)")
+        }
+        await admin.close()
+        let start = try FileHandle(forReadingFrom: log).seekToEnd()
+        try await body()
+        try await Task.sleep(for: .milliseconds(200))
+        let handle = try FileHandle(forReadingFrom: log)
+        try handle.seek(toOffset: start)
+        let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        var byBackend: [String: [String]] = [:]
+        // "2026-12-02 04:30:00.123 UTC [12345] LOG:  statement: BEGIN" or "… LOG:  execute ewm3: SELECT …"
+        for line in text.split(separator: "\n") {
+            guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]"),
+                let logged = line.range(of: "] LOG:  ")
+            else { continue }
+            let message = line[logged.upperBound...]
+            guard message.hasPrefix("statement: ") || message.hasPrefix("execute ") else { continue }
+            byBackend[String(line[line.index(after: open)..<close]), default: []].append(String(message))
+        }
+        if byBackend.isEmpty { Issue.record("no statement was logged; the log said: \(text.suffix(2_000))") }
+        return byBackend
+    }
+
+    @Test func needUpdateIsOneTransactionOfAtMostFiveStatementsOnOneBackend() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.token(role: .west, scope: "county:520204", label: "水城区").secret
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let added = try await client.request(
+                    "NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01")
+                #expect(added.hasPrefix("OK id=1 "), "\(added)")
+                let statements = try await Self.loggedStatements(database) {
+                    let updated = try await client.request("NEED UPDATE 1 qty=4")
+                    #expect(updated.hasPrefix("OK id=1 ") && updated.contains(" qty=4 "), "\(updated)")
+                }
+                #expect(statements.count == 1, "\(statements)")
+                let logged = statements.first?.value ?? []
+                #expect(logged.count <= 5, "\(logged)")
+                #expect(logged.first == "statement: BEGIN", "\(logged)")
+                #expect(logged.last == "statement: COMMIT", "\(logged)")
+                #expect(logged.filter { $0.contains("BEGIN") }.count == 1)
+                await client.close()
+            }
+        }
+    }
+
+    @Test func anAuthenticatedCountyShowIsAtMostTwoStatements() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let statements = try await Self.loggedStatements(database) {
+                    let shown = try await client.request("COUNTY SHOW 520204")
+                    #expect(shown.hasPrefix("OK code=520204 "), "\(shown)")
+                }
+                let logged = statements.values.flatMap { $0 }
+                #expect((1...2).contains(logged.count), "\(logged)")
+                #expect(!logged.contains { $0.contains("BEGIN") }, "a read needs no transaction: \(logged)")
+                await client.close()
+            }
+        }
+    }
+}
