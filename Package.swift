@@ -84,6 +84,11 @@ let package = Package(
         .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["EmbedSQLTool"]),
 
         .testTarget(name: "CommandProtocolTests", dependencies: ["CommandProtocol"], swiftSettings: swiftSettings),
+        // The command logic and its rules against an in-memory store: pure unit tests, no database.
+        .testTarget(
+            name: "MatchCoreTests",
+            dependencies: ["MatchCore", "CommandProtocol", "MatchingEngine", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "MatchingEngineTests", dependencies: ["MatchingEngine"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         // Shared by the tests that need PostgreSQL and a live server.

@@ -19,6 +19,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one and logs it).") var port: Int = 7411
     @Option(name: .customLong("pool-size"), help: "PostgreSQL connections (and their threads).") var poolSize: Int = 8
+    @Option(
+        name: .customLong("long-units"),
+        help: "Connections that batches, imports and runs may hold at once (default: half the pool); the rest serve single commands.")
+    var longUnits: Int?
+    @Option(name: .customLong("lease-timeout"), help: "Seconds a command waits for a free database connection before ERR BUSY.")
+    var leaseTimeout: Int = 5
     @Option(name: .customLong("max-line-bytes"), help: "Longest request line accepted.") var maximumLineLength: Int = 65_536
     @Option(name: .customLong("idle-timeout"), help: "Seconds without a request before a connection is closed.")
     var idleTimeout: Int = 300
@@ -31,6 +37,8 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535") }
         guard poolSize >= 1 else { throw ValidationError("--pool-size must be at least 1") }
+        if let longUnits, !(1...poolSize).contains(longUnits) { throw ValidationError("--long-units must be 1…--pool-size") }
+        guard (1...600).contains(leaseTimeout) else { throw ValidationError("--lease-timeout must be 1…600 seconds") }
         guard maximumLineLength >= 64 else { throw ValidationError("--max-line-bytes must be at least 64") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
@@ -43,7 +51,8 @@ struct Serve: AsyncParsableCommand {
         if ownership == .shared {
             throw ValidationError("another ewmatch is already serving from \(database.dataDirectory)")
         }
-        let pool = ConnectionPool(conninfo: conninfo, size: poolSize, logger: logger)
+        let pool = ConnectionPool(
+            conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
         do {
             try await Migrator(pool: pool, logger: logger).migrate()
             let settings = ServerSettings(
