@@ -10,6 +10,14 @@ import TestSupport
 struct RoleMatrixTests {
     enum Who: String, CaseIterable {
         case admin, westCounty, westProvince, westOther, eastOrg, eastProvince, eastCity, eastOther
+
+        var role: Role {
+            switch self {
+            case .admin: .admin
+            case .westCounty, .westProvince, .westOther: .west
+            case .eastOrg, .eastProvince, .eastCity, .eastOther: .east
+            }
+        }
     }
 
     enum Outcome { case allowed, denied }
@@ -143,6 +151,17 @@ struct RoleMatrixTests {
         let named = Set(Self.rows.map(\.command))
         let missing = registry.commands.map(\.name).filter { !named.contains($0) }
         #expect(missing.isEmpty, "commands without a row in the role matrix: \(missing)")
+    }
+
+    /// The table may narrow what a command's declared access admits (scopes), never widen it.
+    @Test func theTableAgreesWithEachCommandsDeclaredAccess() {
+        let registry = CommandRegistry.standard
+        for row in Self.rows {
+            guard let spec = registry.commands.first(where: { $0.name == row.command }) else { continue }
+            let widened = row.allowed.filter { !spec.access.admits($0.role) }
+            #expect(widened.isEmpty, "\(row.command) is declared \(spec.access.note) but the table allows \(widened)")
+            if spec.access == .admin { #expect(row.allowed == Self.adminOnly, "\(row.command)") }
+        }
     }
 
     @Test func everyCommandIsAllowedOrDeniedAsTheTableSays() async throws {

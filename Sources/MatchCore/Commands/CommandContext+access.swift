@@ -7,15 +7,6 @@ extension CommandContext {
         return principal
     }
 
-    @discardableResult
-    func requireAdmin(_ session: Session) throws(ProtocolError) -> Principal {
-        let principal = try principal(session)
-        guard principal.role == .admin else {
-            throw ProtocolError(.denied, "\(spec.name) is for administrators; this connection acts as \(principal.role.rawValue)")
-        }
-        return principal
-    }
-
     func audit(_ principal: Principal, target: String, changes: [(String, String)]) -> AuditEntry {
         AuditEntry(actor: principal, command: spec.name, target: target, changes: changes)
     }

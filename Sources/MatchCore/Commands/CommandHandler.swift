@@ -69,8 +69,12 @@ public struct CommandHandler: Sendable {
 
     private func run(_ spec: CommandSpec, _ request: Request, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply {
         do {
-            if spec.requiresAuth && session.principal == nil {
-                throw ProtocolError(.unauthenticated, "AUTH <token> first")
+            if spec.requiresAuth {
+                guard let principal = session.principal else { throw ProtocolError(.unauthenticated, "AUTH <token> first") }
+                guard spec.access.admits(principal.role) else {
+                    throw ProtocolError(
+                        .denied, "\(spec.name) is for \(spec.access.note) tokens; this connection acts as \(principal.role.rawValue)")
+                }
             }
             let context = CommandContext(
                 store: store, batch: session.batch?.unit, principal: session.principal, settings: settings, registry: registry,

@@ -1,26 +1,62 @@
 import CommandProtocol
 
-/// One command of the protocol: its help text, whether it needs AUTH, and what it does.
+/// One command of the protocol: its help text, who may run it, and what it does.
 public struct CommandSpec: Sendable {
     public typealias Run = @Sendable (Request, inout Session, CommandContext) async throws -> Reply
+
+    /// Who may run a command. The handler enforces it before the command runs; HELP, the README
+    /// and the role matrix test read it from here. Administrators may run every command; scopes
+    /// narrow further what a command touches.
+    public enum Access: Sendable, Equatable {
+        /// Before AUTH too.
+        case open
+        /// Any authenticated token.
+        case signedIn
+        /// West tokens (and administrators).
+        case west
+        /// East tokens (and administrators).
+        case east
+        case admin
+
+        public func admits(_ role: Role) -> Bool {
+            switch self {
+            case .open, .signedIn: true
+            case .west: role == .west || role == .admin
+            case .east: role == .east || role == .admin
+            case .admin: role == .admin
+            }
+        }
+
+        /// How HELP and the README name who may run it.
+        public var note: String {
+            switch self {
+            case .open: "no AUTH needed"
+            case .signedIn: "any role"
+            case .west: "west, admin"
+            case .east: "east, admin"
+            case .admin: "admin"
+            }
+        }
+    }
 
     /// Upper-case, e.g. "PING" or "NEED ADD".
     public var name: String
     public var usage: String
     public var summary: String
-    public var requiresAuth: Bool
+    public var access: Access
+    public var requiresAuth: Bool { access != .open }
     /// The request line is followed by a data block (see LineFramer).
     public var takesDataBlock: Bool
     public var run: Run
 
     public init(
-        _ name: String, usage: String, summary: String, requiresAuth: Bool = true, takesDataBlock: Bool = false,
+        _ name: String, usage: String, summary: String, access: Access = .signedIn, takesDataBlock: Bool = false,
         run: @escaping Run
     ) {
         self.name = name
         self.usage = usage
         self.summary = summary
-        self.requiresAuth = requiresAuth
+        self.access = access
         self.takesDataBlock = takesDataBlock
         self.run = run
     }

@@ -33,10 +33,9 @@ enum RegistryCommands {
 
     static let countyAdd = CommandSpec(
         "COUNTY ADD", usage: "COUNTY ADD <code> name=<name> [prefecture=<name>] [key=yes|no]",
-        summary: "register a western county by its 6-digit division code (admin)"
+        summary: "register a western county by its 6-digit division code", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "prefecture", "key"])
-        try context.requireAdmin(session)
         let code = try countyCode(request.words[0])
         let name = try request.requiredText("name", maxLength: 100)
         let prefecture = try request.text("prefecture", maxLength: 100)?.trimmingSpaces ?? ""
@@ -78,10 +77,9 @@ enum RegistryCommands {
 
     static let countyUpdate = CommandSpec(
         "COUNTY UPDATE", usage: "COUNTY UPDATE <code> [name=<name>] [prefecture=<name>] [key=yes|no]",
-        summary: "change a county's name, prefecture or key-county flag (admin)"
+        summary: "change a county's name, prefecture or key-county flag", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "prefecture", "key"])
-        try context.requireAdmin(session)
         let code = try countyCode(request.words[0])
         let changes = request.changes(["name", "prefecture", "key"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
@@ -118,10 +116,9 @@ enum RegistryCommands {
         "PAIRING ADD",
         usage:
             "PAIRING ADD east=<province> west=<province> [east-city=<name>] [west-area=<name>] [county=<code>] [period=current|earlier]",
-        summary: "record an east-west pairing; the level follows from what is named (admin)"
+        summary: "record an east-west pairing; the level follows from what is named", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "east-city", "west-area", "county", "period"])
-        try context.requireAdmin(session)
         let eastGiven = try request.requiredText("east")
         let westGiven = try request.requiredText("west")
         let givenArea = try request.text("west-area", maxLength: 100)?.trimmingSpaces ?? ""
@@ -182,10 +179,9 @@ enum RegistryCommands {
 
     static let pairingUpdate = CommandSpec(
         "PAIRING UPDATE", usage: "PAIRING UPDATE <id> [period=current|earlier] [east-city=<name>] [west-area=<name>]",
-        summary: "change a pairing's period or the names of its sides (admin)"
+        summary: "change a pairing's period or the names of its sides", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["period", "east-city", "west-area"])
-        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "pairing id")
         let changes = request.changes(["period", "east-city", "west-area"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
@@ -214,10 +210,9 @@ enum RegistryCommands {
 
     static let orgAdd = CommandSpec(
         "ORG ADD", usage: "ORG ADD kind=school|enterprise|talent_dispatch name=<name> province=<province> [city=<name>]",
-        summary: "register an eastern organisation (admin)"
+        summary: "register an eastern organisation", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["kind", "name", "province", "city"])
-        try context.requireAdmin(session)
         guard let kind = try request.choice("kind", OrganisationKind.self) else {
             throw ProtocolError(.badArg, "kind= is required (school|enterprise|talent_dispatch)")
         }
@@ -263,10 +258,9 @@ enum RegistryCommands {
     }
 
     static let orgUpdate = CommandSpec(
-        "ORG UPDATE", usage: "ORG UPDATE <id> [name=<name>] [city=<name>]", summary: "rename an organisation or change its city (admin)"
+        "ORG UPDATE", usage: "ORG UPDATE <id> [name=<name>] [city=<name>]", summary: "rename an organisation or change its city", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name", "city"])
-        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "organisation id")
         let changes = request.changes(["name", "city"])
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
@@ -293,10 +287,9 @@ enum RegistryCommands {
 
     static let occupationAdd = CommandSpec(
         "OCCUPATION ADD", usage: "OCCUPATION ADD <code> name=<name>",
-        summary: "add a code to the occupational classification; its parent must exist (admin)"
+        summary: "add a code to the occupational classification; its parent must exist", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name"])
-        try context.requireAdmin(session)
         let code = request.words[0]
         guard let level = Occupation.level(of: code) else {
             throw ProtocolError(.badArg, "occupation code must look like 2, 2-05, 2-05-01 or 2-05-01-01, not '\(code)'")
@@ -338,10 +331,9 @@ enum RegistryCommands {
     }
 
     static let occupationUpdate = CommandSpec(
-        "OCCUPATION UPDATE", usage: "OCCUPATION UPDATE <code> name=<name>", summary: "rename a classification code (admin)"
+        "OCCUPATION UPDATE", usage: "OCCUPATION UPDATE <code> name=<name>", summary: "rename a classification code", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["name"])
-        try context.requireAdmin(session)
         let code = request.words[0]
         let name = try request.requiredText("name", maxLength: 200)
         let occupation = try await context.write(target: "occupation:\(code)", changes: request.changes(["name"])) { db, _ in

@@ -5,7 +5,7 @@ enum SessionCommands {
     static let all: [CommandSpec] = [ping, help, capa, auth, whoami, format, quit]
 
     static let ping = CommandSpec(
-        "PING", usage: "PING", summary: "check that the server answers; replies OK PONG", requiresAuth: false
+        "PING", usage: "PING", summary: "check that the server answers; replies OK PONG", access: .open
     ) { request, _, context in
         try context.validate(request, words: 0...0)
         return .ok("PONG")
@@ -13,12 +13,12 @@ enum SessionCommands {
 
     static let help = CommandSpec(
         "HELP", usage: "HELP [verb [subverb]]", summary: "list the commands, or show one command's usage",
-        requiresAuth: false
+        access: .open
     ) { request, _, context in
         try context.validate(request, words: 0...2)
         let registry = context.registry
         guard !request.words.isEmpty else {
-            let lines = registry.commands.map { "\(pad($0.usage, 34)) \($0.summary)\($0.requiresAuth ? "" : " (no AUTH needed)")" }
+            let lines = registry.commands.map { "\(pad($0.usage, 34)) \($0.summary) (\($0.access.note))" }
             return .records(header: "commands; HELP <verb> for one", lines)
         }
         let name = asciiUppercased(request.words.joined(separator: " "))
@@ -30,14 +30,14 @@ enum SessionCommands {
         for spec in matching {
             lines.append("usage: \(spec.usage)")
             lines.append("  \(spec.summary)")
-            lines.append("  \(spec.requiresAuth ? "needs AUTH" : "works before AUTH")\(spec.takesDataBlock ? "; followed by a data block ending in a line holding only ." : "")")
+            lines.append("  \(spec.requiresAuth ? "needs AUTH: \(spec.access.note)" : "works before AUTH")\(spec.takesDataBlock ? "; followed by a data block ending in a line holding only ." : "")")
         }
         return .records(header: name, lines)
     }
 
     static let capa = CommandSpec(
         "CAPA", usage: "CAPA", summary: "list the protocol's limits and features as key=value records",
-        requiresAuth: false
+        access: .open
     ) { request, _, context in
         try context.validate(request, words: 0...0)
         let settings = context.settings
@@ -61,7 +61,7 @@ enum SessionCommands {
     }
 
     static let auth = CommandSpec(
-        "AUTH", usage: "AUTH <token>", summary: "authenticate this connection with an access token", requiresAuth: false
+        "AUTH", usage: "AUTH <token>", summary: "authenticate this connection with an access token", access: .open
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let secret = request.words[0]
@@ -91,7 +91,7 @@ enum SessionCommands {
     }
 
     static let whoami = CommandSpec(
-        "WHOAMI", usage: "WHOAMI", summary: "show the role and scope this connection acts with", requiresAuth: false
+        "WHOAMI", usage: "WHOAMI", summary: "show the role and scope this connection acts with", access: .open
     ) { request, session, context in
         try context.validate(request, words: 0...0)
         guard let principal = session.principal else { return .ok("anonymous; AUTH <token> to sign in") }
@@ -102,7 +102,7 @@ enum SessionCommands {
     static let format = CommandSpec(
         "FORMAT", usage: "FORMAT text|json",
         summary: "write record lines as key=value words (text, the default) or as JSON objects (json)",
-        requiresAuth: false
+        access: .open
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         guard let format = OutputFormat(rawValue: asciiLowercased(request.words[0])) else {
@@ -113,7 +113,7 @@ enum SessionCommands {
     }
 
     static let quit = CommandSpec(
-        "QUIT", usage: "QUIT", summary: "close the connection after this reply", requiresAuth: false
+        "QUIT", usage: "QUIT", summary: "close the connection after this reply", access: .open
     ) { request, session, context in
         try context.validate(request, words: 0...0)
         session.shouldClose = true

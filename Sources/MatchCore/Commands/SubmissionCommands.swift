@@ -19,7 +19,7 @@ enum SubmissionCommands {
         "NEED ADD",
         usage:
             "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
-        summary: "submit a county's need (west coordinator of that county, or admin)"
+        summary: "submit a county's need (west: a county of its scope)", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["county", "kind"] + needFields))
         let principal = try context.principal(session)
@@ -87,7 +87,7 @@ enum SubmissionCommands {
         "NEED UPDATE",
         usage:
             "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
-        summary: "change an open need; refused where confirmed matches depend on it"
+        summary: "change an open need; refused where confirmed matches depend on it", access: .west
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(needFields))
         let scope = try context.scope(session)
@@ -116,7 +116,7 @@ enum SubmissionCommands {
 
     static let needCancel = CommandSpec(
         "NEED CANCEL", usage: "NEED CANCEL <id> [reason=…]",
-        summary: "cancel a need; refused while confirmed matches depend on it"
+        summary: "cancel a need; refused while confirmed matches depend on it", access: .west
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["reason"])
         let scope = try context.scope(session)
@@ -150,7 +150,7 @@ enum SubmissionCommands {
         "OFFER ADD",
         usage:
             "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [note=…] [private-note=…]",
-        summary: "submit an organisation's offer (east coordinator of that organisation, or admin)"
+        summary: "submit an organisation's offer (east: an organisation of its scope)", access: .east
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["org", "kind"] + offerFields))
         let scope = try context.scope(session)
@@ -214,7 +214,7 @@ enum SubmissionCommands {
         "OFFER UPDATE",
         usage:
             "OFFER UPDATE <id> [occupations=<code,…>] [capacity=<n>] [from=<date>] [to=<date>] [place=…] [conditions=…] [note=…] [private-note=…]",
-        summary: "change an open offer; refused where confirmed matches depend on it"
+        summary: "change an open offer; refused where confirmed matches depend on it", access: .east
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(offerFields))
         let scope = try context.scope(session)
@@ -243,7 +243,7 @@ enum SubmissionCommands {
 
     static let offerWithdraw = CommandSpec(
         "OFFER WITHDRAW", usage: "OFFER WITHDRAW <id> [reason=…]",
-        summary: "withdraw an offer; refused while confirmed matches depend on it"
+        summary: "withdraw an offer; refused while confirmed matches depend on it", access: .east
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: ["reason"])
         let scope = try context.scope(session)

@@ -9,10 +9,9 @@ enum TokenCommands {
         "TOKEN ISSUE",
         usage:
             "TOKEN ISSUE role=admin|west|east [scope=county:<code>|province:<province>|org:<id>|city:<name>] [label=…] [expires-days=N]",
-        summary: "create a token and show its secret once; only a hash is stored (admin)"
+        summary: "create a token and show its secret once; only a hash is stored", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["role", "scope", "label", "expires-days"])
-        try context.requireAdmin(session)
         guard let role = try request.choice("role", Role.self) else { throw ProtocolError(.badArg, "role= is required (admin|west|east)") }
         let givenScope = request.option("scope") ?? ""
         let days = try request.integer("expires-days", in: 1...3_650).map { Int($0) }
@@ -33,10 +32,9 @@ enum TokenCommands {
     }
 
     static let list = CommandSpec(
-        "TOKEN LIST", usage: "TOKEN LIST [limit=N] [after=<id>]", summary: "list tokens with role, scope and state, never secrets (admin)"
+        "TOKEN LIST", usage: "TOKEN LIST [limit=N] [after=<id>]", summary: "list tokens with role, scope and state, never secrets", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["limit", "after"])
-        _ = try context.requireAdmin(session)
         let page = try Page.from(request, settings: context.settings, idCursor: "a token id")
         let tokens = try await context.read { try $0.tokens.list(page: page) }
         let records = tokens.map { info in
@@ -50,10 +48,9 @@ enum TokenCommands {
     }
 
     static let revoke = CommandSpec(
-        "TOKEN REVOKE", usage: "TOKEN REVOKE <id>", summary: "revoke a token at once, on open connections too (admin)"
+        "TOKEN REVOKE", usage: "TOKEN REVOKE <id>", summary: "revoke a token at once, on open connections too", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 1...1)
-        try context.requireAdmin(session)
         let id = try request.id(at: 0, name: "token id")
         try await context.write(target: "token:\(id)", changes: []) { db, _ in
             switch try db.tokens.revoke(id) {
@@ -68,10 +65,9 @@ enum TokenCommands {
     static let audit = CommandSpec(
         "AUDIT",
         usage: "AUDIT [token=<id>] [target=<kind[:id]>] [since=<date|timestamp>] [until=<date|timestamp>] [limit=N] [after=<id>]",
-        summary: "who changed what, and when: the audit trail, oldest first (admin)"
+        summary: "who changed what, and when: the audit trail, oldest first", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["token", "target", "since", "until", "limit", "after"])
-        _ = try context.requireAdmin(session)
         let page = try Page.from(request, settings: context.settings, idCursor: "an audit entry id")
         var filter = AuditFilter()
         filter.tokenID = try request.integer("token", in: 1...Int64.max)

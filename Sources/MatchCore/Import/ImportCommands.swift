@@ -9,7 +9,7 @@ enum ImportCommands {
     static let needImport = CommandSpec(
         "NEED IMPORT", usage: "NEED IMPORT [encoding=utf-8|gb18030]",
         summary: "import needs from CSV lines that follow, header first, up to a line holding only . (all or nothing)",
-        takesDataBlock: true
+        access: .west, takesDataBlock: true
     ) { request, session, context in
         try await importRows(.needs, request, &session, context)
     }
@@ -17,7 +17,7 @@ enum ImportCommands {
     static let offerImport = CommandSpec(
         "OFFER IMPORT", usage: "OFFER IMPORT [encoding=utf-8|gb18030]",
         summary: "import offers from CSV lines that follow, header first, up to a line holding only . (all or nothing)",
-        takesDataBlock: true
+        access: .east, takesDataBlock: true
     ) { request, session, context in
         try await importRows(.offers, request, &session, context)
     }
@@ -33,10 +33,6 @@ enum ImportCommands {
         }
         let principal = try context.principal(session)
         let scope = try context.scope(session)
-        switch target {
-        case .needs: guard scope == .everything || scope.isWest else { throw ProtocolError(.denied, "needs are imported by the west side") }
-        case .offers: guard scope == .everything || scope.isEast else { throw ProtocolError(.denied, "offers are imported by the east side") }
-        }
         let encoding = try request.choice("encoding", ImportEncoding.self) ?? .utf8
         let audit = AuditEntry(
             actor: principal, command: context.spec.name, target: target == .needs ? "need" : "offer",

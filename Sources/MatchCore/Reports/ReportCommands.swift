@@ -19,10 +19,10 @@ enum ReportCommands {
 
     static let stats = CommandSpec(
         "STATS", usage: "STATS",
-        summary: "counts of counties, organisations, needs, offers, open units, matches by status and the last run (admin; west: its scope)"
+        summary: "counts of counties, organisations, needs, offers, open units, matches by status and the last run (west: its scope)", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0)
-        let scope = try westOrAdmin(context, session)
+        let scope = try context.scope(session)
         let stats = try await context.read { try $0.reports.stats(within: scope) }
         return .ok(
             Record([
@@ -115,10 +115,10 @@ enum ReportCommands {
         "FILL",
         usage:
             "FILL by=county|province|pairing|kind|occupation [year=YYYY] [kind=labor|training|school_partnership|talent] [limit=N] [after=<key>]",
-        summary: "demand, proposed and confirmed units and the fill ratio per group, the lowest first (admin; west: its scope)"
+        summary: "demand, proposed and confirmed units and the fill ratio per group, the lowest first (west: its scope)", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["by", "year", "kind", "limit", "after"])
-        let scope = try westOrAdmin(context, session)
+        let scope = try context.scope(session)
         guard let grouping = try request.choice("by", FillGrouping.self) else {
             throw ProtocolError(.badArg, "by= is required (county|province|pairing|kind|occupation)")
         }
@@ -192,10 +192,10 @@ enum ReportCommands {
 
     static let report = CommandSpec(
         "REPORT", usage: "REPORT year=YYYY [province=<province>] [format=text|csv|md] [limit=N] [after=<code>]",
-        summary: "the yearly progress report per province and county, with last year and the counties left behind (admin; west: its scope)"
+        summary: "the yearly progress report per province and county, with last year and the counties left behind (west: its scope)", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "format", "limit", "after"])
-        let scope = try westOrAdmin(context, session)
+        let scope = try context.scope(session)
         guard let year = try request.integer("year", in: 2001...2100).map({ Int($0) }) else {
             throw ProtocolError(.badArg, "year= is required (YYYY)")
         }
@@ -267,10 +267,9 @@ enum ReportCommands {
 
     static let planSet = CommandSpec(
         "PLAN SET", usage: "PLAN SET year=YYYY province=<province> kind=labor|training|school_partnership|talent units=<n>",
-        summary: "set a western province's target for a year and kind (admin)"
+        summary: "set a western province's target for a year and kind", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "kind", "units"])
-        try context.requireAdmin(session)
         guard let year = try request.integer("year", in: 2000...2100) else { throw ProtocolError(.badArg, "year= is required (YYYY)") }
         let given = try request.requiredText("province")
         let kind = try SubmissionCommands.kind(request)
@@ -323,17 +322,6 @@ enum ReportCommands {
     }
 
     // MARK: Shared
-
-    /// Progress reports are about western counties: administrators see all, west coordinators
-    /// their own county or province.
-    static func westOrAdmin(_ context: CommandContext, _ session: Session) throws(ProtocolError) -> Scope {
-        let scope = try context.scope(session)
-        guard !scope.isEast else {
-            throw ProtocolError(
-                .denied, "\(context.spec.name) reports on western counties (admin, or west for its scope); east tokens use UNMET and PAIRING FLOW")
-        }
-        return scope
-    }
 
     static func counties(_ db: Gateways, province: String?) throws -> [County] {
         try db.registry.counties(province: province, isKey: nil, page: Page(limit: Int.max))

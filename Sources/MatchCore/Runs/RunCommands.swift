@@ -8,10 +8,10 @@ extension MatchCommands {
         "MATCH RUN",
         usage:
             "MATCH RUN [mode=optimal|fair|stable] [objective=score|units-first] [share=0.3] [side=needs|offers] [kind=…] [province=<province>] [county=<code>] [dry] [wait=SECONDS]",
-        summary: "match open needs with open offers and store the proposals (admin; one run commits at a time)"
+        summary: "match open needs with open offers and store the proposals (one run commits at a time)", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...1, options: ["mode", "objective", "share", "side", "kind", "province", "county", "wait"])
-        let principal = try context.requireAdmin(session)
+        let principal = try context.principal(session)
         if let word = request.words.first, asciiLowercased(word) != "dry" {
             throw ProtocolError(.badArg, "unexpected argument '\(word)'; usage: \(context.spec.usage)")
         }
