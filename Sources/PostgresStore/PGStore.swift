@@ -11,15 +11,15 @@ public struct PGStore: Store {
     public init(pool: ConnectionPool) {
         self.pool = pool
         // One statement per group: it is its own transaction, committed before anyone hears OK.
+        // Inside BEGIN … COMMIT rather than on its own, so that a connection lost before the
+        // commit is known to have stored nothing (UNAVAILABLE, or a retry on a fresh connection).
         self.needWriter = WriteCombiner { submissions in
             try await pool.withConnection { connection in
-                do {
-                    return try PGNeeds(connection: connection).insert(
-                        submissions.map(\.need), audits: submissions.map(\.audit)
-                    ).map { .success($0) }
-                } catch let error as PGError where error.isConnectionFailure {
-                    // The statement was its own transaction: it may have committed.
-                    throw StoreError.outcomeUnknown(error.message)
+                try Self.retryingStaleConnection(connection) {
+                    try Self.transaction(on: connection, isolation: .readCommitted) {
+                        try PGNeeds(connection: connection).insert(submissions.map(\.need), audits: submissions.map(\.audit))
+                            .map { .success($0) }
+                    }
                 }
             }
         }
@@ -86,13 +86,17 @@ public struct PGStore: Store {
         try await Self.translatingErrors { try await needWriter.submit(NeedSubmission(need: need, audit: audit)) }
     }
 
-    /// One lease, one hop to the pool's thread.
+    /// One lease, one hop to the pool's thread. A cancelled task cancels the statement running.
     private func inUnit<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await Self.translatingErrors {
             let lease = try await pool.lease(long: false)
             defer { pool.release(lease) }
-            return try await pool.run(on: lease.connection) { connection in
-                try Self.retryingStaleConnection(connection) { try body(connection) }
+            return try await withTaskCancellationHandler {
+                try await pool.run(on: lease.connection) { connection in
+                    try Self.retryingStaleConnection(connection) { try body(connection) }
+                }
+            } onCancel: {
+                lease.connection.cancelRunningStatement()
             }
         }
     }
@@ -154,6 +158,8 @@ public struct PGStore: Store {
             throw StoreError.unavailable("the server is shutting down")
         } catch let error as PoolBusyError {
             throw StoreError.busy(error.description)
+        } catch let error as PGError where error.sqlState == "57014" {
+            throw StoreError.unavailable("the command was cancelled: \(error.message)")
         } catch let error as PGError where error.sqlState == "40001" || error.sqlState == "40P01" {
             throw StoreError.busy("a concurrent change got in the way: \(error.message); try again")
         } catch let error as PGError where error.sqlState == "23505" {
@@ -211,7 +217,14 @@ final class PGLongUnit: LongUnit {
 
     private func onConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         guard !ended.load(ordering: .acquiring) else { throw StoreError.conflict("the unit of work has already ended") }
-        return try await PGStore.translatingErrors { try await pool.run(on: lease.connection, reconnecting: false, body) }
+        let connection = lease.connection
+        return try await PGStore.translatingErrors {
+            try await withTaskCancellationHandler {
+                try await pool.run(on: connection, reconnecting: false, body)
+            } onCancel: {
+                connection.cancelRunningStatement()
+            }
+        }
     }
 }
 

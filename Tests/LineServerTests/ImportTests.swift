@@ -110,7 +110,7 @@ struct ImportTests {
                 try await west.send("NEED IMPORT\n" + Self.rows(3) + ".\n")
                 #expect(try await west.readLine() == "ERR DENIED row 1 (block line 2), column county: county 520204 is outside this token's scope; nothing was stored")
                 try await west.send("OFFER IMPORT\norg,kind,occupations,capacity,from,to\n.\n")
-                #expect(try await west.readLine() == "ERR DENIED offers are imported by the east side")
+                #expect(try await west.readLine() == "ERR DENIED OFFER IMPORT is for east, admin tokens; this connection acts as west")
                 await west.close()
             }
             #expect(try await Self.needCount(database) == 0)

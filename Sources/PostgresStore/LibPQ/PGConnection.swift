@@ -18,6 +18,14 @@ public final class PGConnection: Sendable {
     private static let maximumPrepared = 512
     /// Between `copyStart` and the end of that COPY.
     private let copying = Atomic<Bool>(false)
+    /// libpq's cancel request for the current server connection. Kept apart from `handle`, which
+    /// a running statement holds: cancelling is done from another thread while it runs.
+    private let canceller = Mutex<CancelRequest?>(nil)
+
+    /// libpq documents PQcancel as safe to call from any thread with its own PGcancel object.
+    private struct CancelRequest: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
 
     /// Does not connect; the first `ensureConnected()` does.
     public init(conninfo: String) {
@@ -27,6 +35,24 @@ public final class PGConnection: Sendable {
     deinit {
         handle.withLock { pointer in
             if let pointer { PQfinish(pointer) }
+        }
+        replaceCanceller(with: nil)
+    }
+
+    private func replaceCanceller(with new: CancelRequest?) {
+        canceller.withLock { current in
+            if let current { PQfreeCancel(current.pointer) }
+            current = new
+        }
+    }
+
+    /// Asks the server to cancel the statement running on this connection, if any: it then
+    /// fails with SQLSTATE 57014 and its transaction stores nothing. Safe from any thread.
+    public func cancelRunningStatement() {
+        canceller.withLock { current in
+            guard let current else { return }
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(current.pointer, &message, Int32(message.count))
         }
     }
 
@@ -49,6 +75,7 @@ public final class PGConnection: Sendable {
                 throw PGError(sqlState: nil, message: "cannot connect to PostgreSQL: \(message)", isConnectionFailure: true)
             }
             pointer = fresh
+            replaceCanceller(with: PQgetCancel(fresh).map(CancelRequest.init))
         }
     }
 
@@ -57,6 +84,7 @@ public final class PGConnection: Sendable {
             if let current = pointer { PQfinish(current) }
             pointer = nil
         }
+        replaceCanceller(with: nil)
         prepared.withLock { $0.removeAll() }
         copying.store(false, ordering: .relaxed)
     }
