@@ -22,7 +22,7 @@ enum RegistryCommands {
         let records = try await context.read { try $0.registry.provinces() }
             .filter { side == nil || $0.side == side }
             .map(record)
-        return .records(header: "provinces", records.map { $0.rendered(as: session.format) })
+        return .records(header: "provinces", records)
     }
 
     static func record(_ province: Province) -> Record {
@@ -47,7 +47,7 @@ enum RegistryCommands {
             try db.registry.addCounty(county)
             return county
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static let countyShow = CommandSpec(
@@ -58,7 +58,7 @@ enum RegistryCommands {
         guard let county = try await context.read({ try $0.registry.county(code: code) }) else {
             throw ProtocolError(.notFound, "no county \(code)")
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static let countyList = CommandSpec(
@@ -73,7 +73,7 @@ enum RegistryCommands {
             let province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
             return try db.registry.counties(province: province, isKey: isKey, page: page)
         }
-        return .page("counties", counties.map(record), page: page, cursor: { _ in counties.last?.code }, format: session.format)
+        return .page("counties", counties.map(record), page: page, cursor: { _ in counties.last?.code })
     }
 
     static let countyUpdate = CommandSpec(
@@ -95,7 +95,7 @@ enum RegistryCommands {
             }
             return county
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static func countyCode(_ text: String) throws(ProtocolError) -> String {
@@ -148,7 +148,7 @@ enum RegistryCommands {
             audit.target = "pairing:\(pairing.id)"
             return pairing
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static let pairingShow = CommandSpec(
@@ -159,7 +159,7 @@ enum RegistryCommands {
         guard let pairing = try await context.read({ try $0.registry.pairing(id: id) }) else {
             throw ProtocolError(.notFound, "no pairing \(id)")
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static let pairingList = CommandSpec(
@@ -177,7 +177,7 @@ enum RegistryCommands {
             let west = try westGiven.map { try CommandContext.province($0, field: "west", in: db.registry).code }
             return try db.registry.pairings(east: east, west: west, period: period, page: page)
         }
-        return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } }, format: session.format)
+        return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } })
     }
 
     static let pairingUpdate = CommandSpec(
@@ -198,7 +198,7 @@ enum RegistryCommands {
             }
             return pairing
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static func record(_ pairing: Pairing) -> Record {
@@ -231,7 +231,7 @@ enum RegistryCommands {
             audit.target = "org:\(organisation.id)"
             return organisation
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static let orgShow = CommandSpec(
@@ -242,7 +242,7 @@ enum RegistryCommands {
         guard let organisation = try await context.read({ try $0.registry.organisation(id: id) }) else {
             throw ProtocolError(.notFound, "no organisation \(id)")
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static let orgList = CommandSpec(
@@ -258,8 +258,7 @@ enum RegistryCommands {
             return try db.registry.organisations(province: province, kind: kind, page: page)
         }
         return .page(
-            "organisations", organisations.map(record), page: page, cursor: { _ in organisations.last.map { "\($0.id)" } },
-            format: session.format)
+            "organisations", organisations.map(record), page: page, cursor: { _ in organisations.last.map { "\($0.id)" } })
     }
 
     static let orgUpdate = CommandSpec(
@@ -279,7 +278,7 @@ enum RegistryCommands {
             }
             return organisation
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static func record(_ organisation: Organisation) -> Record {
@@ -309,7 +308,7 @@ enum RegistryCommands {
             }
             try db.registry.addOccupation(occupation)
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static let occupationShow = CommandSpec(
@@ -320,7 +319,7 @@ enum RegistryCommands {
         guard let occupation = try await context.read({ try $0.registry.occupation(code: code) }) else {
             throw ProtocolError(.notFound, "no occupation \(request.words[0])")
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static let occupationList = CommandSpec(
@@ -334,7 +333,7 @@ enum RegistryCommands {
         let level = try request.choice("level", OccupationLevel.self)
         let occupations = try await context.read { try $0.registry.occupations(parent: parent, level: level, page: page) }
         return .page(
-            "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code }, format: session.format)
+            "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code })
     }
 
     static let occupationUpdate = CommandSpec(
@@ -350,7 +349,7 @@ enum RegistryCommands {
             }
             return occupation
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static func record(_ occupation: Occupation) -> Record {
