@@ -16,7 +16,7 @@ enum RegistryCommands {
     static let provinceList = CommandSpec(
         "PROVINCE LIST", usage: "PROVINCE LIST [side=east|west|other]",
         summary: "list the provinces with their codes and side"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["side"])
         let side = try request.choice("side", Side.self)
         let records = try await context.read { try $0.registry.provinces() }
@@ -52,7 +52,7 @@ enum RegistryCommands {
 
     static let countyShow = CommandSpec(
         "COUNTY SHOW", usage: "COUNTY SHOW <code>", summary: "show one county"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let code = try countyCode(request.words[0])
         guard let county = try await context.read({ try $0.registry.county(code: code) }) else {
@@ -64,7 +64,7 @@ enum RegistryCommands {
     static let countyList = CommandSpec(
         "COUNTY LIST", usage: "COUNTY LIST [province=<code|name>] [key=yes|no] [limit=N] [after=<code>]",
         summary: "list counties by code, a page at a time"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["province", "key", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
         let given = request.option("province")
@@ -153,7 +153,7 @@ enum RegistryCommands {
 
     static let pairingShow = CommandSpec(
         "PAIRING SHOW", usage: "PAIRING SHOW <id>", summary: "show one pairing"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "pairing id")
         guard let pairing = try await context.read({ try $0.registry.pairing(id: id) }) else {
@@ -166,7 +166,7 @@ enum RegistryCommands {
         "PAIRING LIST",
         usage: "PAIRING LIST [east=<province>] [west=<province>] [period=current|earlier] [limit=N] [after=<id>]",
         summary: "list east-west pairings"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "period", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "a pairing id")
         let eastGiven = request.option("east")
@@ -236,7 +236,7 @@ enum RegistryCommands {
 
     static let orgShow = CommandSpec(
         "ORG SHOW", usage: "ORG SHOW <id>", summary: "show one organisation"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "organisation id")
         guard let organisation = try await context.read({ try $0.registry.organisation(id: id) }) else {
@@ -248,7 +248,7 @@ enum RegistryCommands {
     static let orgList = CommandSpec(
         "ORG LIST", usage: "ORG LIST [province=<province>] [kind=school|enterprise|talent_dispatch] [limit=N] [after=<id>]",
         summary: "list organisations"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["province", "kind", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "an organisation id")
         let given = request.option("province")
@@ -313,7 +313,7 @@ enum RegistryCommands {
 
     static let occupationShow = CommandSpec(
         "OCCUPATION SHOW", usage: "OCCUPATION SHOW <code>", summary: "show one occupation code"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let code = request.words[0]
         guard let occupation = try await context.read({ try $0.registry.occupation(code: code) }) else {
@@ -326,7 +326,7 @@ enum RegistryCommands {
         "OCCUPATION LIST",
         usage: "OCCUPATION LIST [parent=<code>] [level=major|mid|small|occupation] [limit=N] [after=<code>]",
         summary: "browse the occupational classification tree"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["parent", "level", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
         let parent = request.option("parent")

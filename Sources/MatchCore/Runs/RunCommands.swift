@@ -182,7 +182,7 @@ extension MatchCommands {
 
     static let runList = CommandSpec(
         "RUN LIST", usage: "RUN LIST [limit=N] [after=<id>]", summary: "matching runs, oldest first, with their figures"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "a run id")
         let runs = try await context.read { try $0.matches.runs(page: page) }
@@ -191,7 +191,7 @@ extension MatchCommands {
 
     static let runShow = CommandSpec(
         "RUN SHOW", usage: "RUN SHOW <id>", summary: "one run: parameters, weights, input fingerprint and figures"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "run id")
         guard let run = try await context.read({ try $0.matches.run(id: id) }) else { throw ProtocolError(.notFound, "no run \(id)") }
@@ -204,7 +204,7 @@ extension MatchCommands {
 
     static let runDiff = CommandSpec(
         "RUN DIFF", usage: "RUN DIFF <a> <b>", summary: "pairs added, removed and changed from run a to run b"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 2...2)
         let a = try request.id(at: 0, name: "run id a")
         let b = try request.id(at: 1, name: "run id b")
