@@ -41,17 +41,14 @@ public struct Record: Sendable, Equatable {
     }
 
     /// `k1=v1 k2=v2 …`, values quoted where needed.
-    public var text: String {
+    var text: String {
         fields.map { "\($0.0)=\(Field.quoted($0.1.spelling))" }.joined(separator: " ")
     }
 
-    /// The members of the record's JSON object, without the braces.
-    var jsonMembers: String {
-        fields.map { "\(JSON.string($0.0)):\($0.1.json)" }.joined(separator: ",")
-    }
-
     /// `{"k1":v1,…}`
-    public var json: String { "{" + jsonMembers + "}" }
+    var json: String {
+        "{" + fields.map { "\(JSON.string($0.0)):\($0.1.json)" }.joined(separator: ",") + "}"
+    }
 }
 
 extension Record.Value {

@@ -37,7 +37,7 @@ public enum Reply: Sendable, Equatable {
     /// JSON: `{"ok":true,"message":…}`, `{"ok":true,<fields>}`, `{"ok":false,"code":…,"message":…}`;
     /// a multi-line reply is `{"ok":true,"records":n,"what":…,<header fields>}` and n objects, a
     /// file's line as `{"line":…}`. The count frames the records, so there is no closing line:
-    /// every line is one JSON object. The escaper writes every control character as `\uXXXX`.
+    /// every line is one JSON object. Strings escape every control character, so a line never breaks.
     public func rendered(as format: OutputFormat) -> String {
         switch format {
         case .text: text
