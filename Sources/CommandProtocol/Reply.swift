@@ -1,24 +1,64 @@
-/// What the server sends for one request. Every reply starts with `OK` or `ERR`.
+/// What the server sends for one request: a message, a record, or a header and records, or an
+/// error with its stable code. The edge writes it once, in the connection's format.
 public enum Reply: Sendable, Equatable {
     /// `OK <text>`
     case ok(String)
+    /// `OK k=v …`
+    case record(Record)
+    /// `OK <n> <header>`, then n record lines, then a line holding only `.`.
+    case records(header: Header, [Record])
+    /// A file's lines (CSV, Markdown, HELP's text): the same text in every format.
+    case lines(header: Header, [String])
     /// `ERR <CODE> <text>`
     case error(ErrorCode, String)
-    /// `OK <n> <header>`, then n record lines, then a line holding only `.`.
-    case records(header: String, [String])
 
-    /// The reply's wire form. Records are dot-stuffed; line breaks and other control characters
-    /// inside a text or record are escaped, so one reply can never be read as two and no terminal
-    /// escape sequence reaches a human's screen.
-    public func rendered() -> String {
+    /// What a multi-line reply holds: the words after the count (`needs`, `lines csv`), then named
+    /// values such as `next=`.
+    public struct Header: Sendable, Equatable, ExpressibleByStringLiteral {
+        public var what: String
+        public var fields: Record
+
+        public init(_ what: String, _ fields: Record = Record()) {
+            self.what = what
+            self.fields = fields
+        }
+
+        public init(stringLiteral what: String) { self.init(what) }
+
+        var text: String { [what, fields.text].filter { !$0.isEmpty }.joined(separator: " ") }
+    }
+
+    /// The reply's wire form: `OK`/`ERR` lines (text), or one JSON object per line (json).
+    ///
+    /// Text: records are dot-stuffed; line breaks and other control characters inside a text or
+    /// record are escaped, so one reply can never be read as two and no terminal escape sequence
+    /// reaches a human's screen.
+    ///
+    /// JSON: `{"ok":true,"message":…}`, `{"ok":true,<fields>}`, `{"ok":false,"code":…,"message":…}`;
+    /// a multi-line reply is `{"ok":true,"records":n,"what":…,<header fields>}` and n objects, a
+    /// file's line as `{"line":…}`. The count frames the records, so there is no closing line:
+    /// every line is one JSON object. Strings escape every control character, so a line never breaks.
+    public func rendered(as format: OutputFormat) -> String {
+        switch format {
+        case .text: text
+        case .json: json
+        }
+    }
+
+    private var text: String {
         switch self {
         case .ok(let text):
             return text.isEmpty ? "OK\n" : "OK \(Self.singleLine(text))\n"
+        case .record(let record):
+            return Reply.ok(record.text).text
         case .error(let code, let text):
             return text.isEmpty ? "ERR \(code.rawValue)\n" : "ERR \(code.rawValue) \(Self.singleLine(text))\n"
-        case .records(let header, let lines):
+        case .records(let header, let records):
+            return Reply.lines(header: header, records.map(\.text)).text
+        case .lines(let header, let lines):
             var out = "OK \(lines.count)"
-            if !header.isEmpty { out += " \(Self.singleLine(header))" }
+            let words = header.text
+            if !words.isEmpty { out += " \(Self.singleLine(words))" }
             out += "\n"
             for line in lines {
                 let safe = Self.singleLine(line)
@@ -30,6 +70,30 @@ public enum Reply: Sendable, Equatable {
             out += ".\n"
             return out
         }
+    }
+
+    private var json: String {
+        switch self {
+        case .ok(let text):
+            return Self.object(ok: true, text.isEmpty ? [] : [("message", .text(text))])
+        case .record(let record):
+            return Self.object(ok: true, record.fields)
+        case .error(let code, let text):
+            return Self.object(ok: false, [("code", .text(code.rawValue))] + (text.isEmpty ? [] : [("message", .text(text))]))
+        case .records(let header, let records):
+            return Self.header(header, count: records.count) + records.map { $0.json + "\n" }.joined()
+        case .lines(let header, let lines):
+            return Self.header(header, count: lines.count) + lines.map { Record([("line", .text($0))]).json + "\n" }.joined()
+        }
+    }
+
+    private static func header(_ header: Header, count: Int) -> String {
+        let what: [(String, Record.Value)] = header.what.isEmpty ? [] : [("what", .text(header.what))]
+        return object(ok: true, [("records", .int(count))] + what + header.fields.fields)
+    }
+
+    private static func object(ok: Bool, _ fields: [(String, Record.Value)]) -> String {
+        Record([("ok", .bool(ok))] + fields).json + "\n"
     }
 
     /// `\n` and `\r` as those two-character escapes, other control characters but tab as `\xHH`.

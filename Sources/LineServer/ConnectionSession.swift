@@ -99,8 +99,9 @@ struct ConnectionSession {
         while try await inbound.next() != nil {}
     }
 
+    /// Every reply is written here, in the format the session's FORMAT chose.
     private func send(_ reply: Reply) async throws {
-        try await outbound.write(ByteBuffer(string: reply.rendered()))
+        try await outbound.write(ByteBuffer(string: reply.rendered(as: session.format)))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandProtocol
 import Foundation
 
 /// `ewmatch match run`: a matching run from the shell or cron, through a running server.
@@ -21,7 +22,7 @@ struct MatchCommand: ParsableCommand {
         @Option(help: "Only needs of this county (6-digit code).") var county: String?
         @Option(help: "Seconds to wait while another run is being stored.") var wait: Int?
         @Flag(help: "Solve and report, store nothing.") var dry = false
-        @Flag(help: "Print the summary as one JSON object.") var json = false
+        @Flag(help: "Print the server's reply as one JSON object (FORMAT json), errors included.") var json = false
         @OptionGroup var server: ServerOptions
 
         func run() throws {
@@ -37,26 +38,22 @@ struct MatchCommand: ParsableCommand {
                 words.append("\(key)=\(value)")
             }
             if dry { words.append("dry") }
-            let connection = try server.connect()
-            let reply = try connection.request(words.joined(separator: " "))
-            guard reply.hasPrefix("OK ") else {
+            let reply: String
+            do {
+                reply = try server.connect(format: json ? .json : .text).request(words.joined(separator: " "))
+            } catch let refused as RefusedToken where json {
+                reply = refused.reply
+            }
+            let ok = ServerConnection.isOK(reply)
+            if json {
+                // Scripts read one object from stdout, whatever the outcome; the exit code says which.
+                print(reply)
+            } else if ok {
+                print(reply.dropFirst(3))
+            } else {
                 FileHandle.standardError.write(Data((reply + "\n").utf8))
-                throw ExitCode(1)
             }
-            let summary = String(reply.dropFirst(3))
-            print(json ? Self.json(summary) : summary)
-        }
-
-        /// The reply's `key=value` words as a JSON object; numbers stay numbers.
-        static func json(_ summary: String) -> String {
-            let members = summary.split(separator: " ").compactMap { word -> String? in
-                guard let equals = word.firstIndex(of: "=") else { return nil }
-                let key = word[..<equals]
-                let value = String(word[word.index(after: equals)...])
-                let number = !value.isEmpty && value.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-") } && Double(value) != nil
-                return "\"\(key)\":" + (number ? value : "\"\(value)\"")
-            }
-            return "{" + members.joined(separator: ",") + "}"
+            if !ok { throw ExitCode(1) }
         }
     }
 }

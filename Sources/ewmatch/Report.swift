@@ -29,7 +29,8 @@ struct Report: ParsableCommand {
             print("wrote \(csv): \(lines.count - 1) rows")
         }
         if let html {
-            guard try connection.request("FORMAT json").hasPrefix("OK") else { throw ClientError("the server refused FORMAT json") }
+            let format = try connection.request("FORMAT json")
+            guard ServerConnection.isOK(format) else { throw ClientError("the server refused FORMAT json: \(format)") }
             let page = ReportPage(
                 year: year, province: province,
                 rows: try Self.records(connection, "REPORT year=\(year)\(scope)"),
@@ -59,7 +60,7 @@ struct Report: ParsableCommand {
         repeat {
             try connection.send(Array((request + " limit=1000" + (after.map { " after=\(Field.quoted($0))" } ?? "") + "\n").utf8))
             let (first, lines) = try connection.readReply()
-            guard first.hasPrefix("OK") else {
+            guard let header = ServerConnection.jsonObject(first), header["ok"] as? Bool == true else {
                 FileHandle.standardError.write(Data("\(request): \(first)\n".utf8))
                 throw ExitCode(1)
             }
@@ -69,7 +70,7 @@ struct Report: ParsableCommand {
                 }
                 records.append(record)
             }
-            after = first.range(of: " next=").map { String(first[$0.upperBound...].prefix { $0 != " " }) }
+            after = header["next"] as? String
         } while after != nil
         return records
     }

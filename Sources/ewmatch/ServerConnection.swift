@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandProtocol
 import Foundation
 
 #if canImport(Glibc)
@@ -11,13 +12,19 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Server port.") var port: Int = 7411
     @Option(help: "Access token (default: $EWMATCH_TOKEN).") var token: String?
 
-    func connect() throws -> ServerConnection {
+    /// Connects and signs in; with `.json` the connection says FORMAT json first, so every
+    /// reply after the greeting, AUTH's included, is one JSON object per line.
+    func connect(format: OutputFormat = .text) throws -> ServerConnection {
         let connection = try ServerConnection(host: host, port: port)
         guard let secret = token ?? ProcessInfo.processInfo.environment["EWMATCH_TOKEN"], !secret.isEmpty else {
             throw ValidationError("give --token or set EWMATCH_TOKEN")
         }
+        if format == .json {
+            let reply = try connection.request("FORMAT json")
+            guard ServerConnection.isOK(reply) else { throw ClientError("the server refused FORMAT json: \(reply)") }
+        }
         let reply = try connection.request("AUTH \(secret)")
-        guard reply.hasPrefix("OK") else { throw ClientError("the server refused the token: \(reply)") }
+        guard ServerConnection.isOK(reply) else { throw RefusedToken(reply: reply) }
         return connection
     }
 }
@@ -74,9 +81,14 @@ final class ServerConnection {
         return try readLine()
     }
 
-    /// Reads one reply: its first line, and the records when it is a multi-line `OK <n> …`.
+    /// Reads one reply: its first line, and the records when it is a multi-line `OK <n> …` (in
+    /// JSON, a header whose `records` counts the lines that follow, with no closing `.`).
     func readReply() throws -> (String, [String]) {
         let first = try readLine()
+        if let header = Self.jsonObject(first) {
+            guard let count = (header["records"] as? NSNumber)?.intValue else { return (first, []) }
+            return (first, try (0..<count).map { _ in try readLine() })
+        }
         let parts = first.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0] == "OK", let count = Int(parts[1]) else { return (first, []) }
         var records: [String] = []
@@ -86,6 +98,18 @@ final class ServerConnection {
         }
         guard try readLine() == "." else { throw ClientError("a multi-line reply did not end with '.'") }
         return (first, records)
+    }
+
+    /// Whether a reply line, in either format, is an OK.
+    static func isOK(_ line: String) -> Bool {
+        if let object = jsonObject(line) { return object["ok"] as? Bool == true }
+        return line == "OK" || line.hasPrefix("OK ")
+    }
+
+    /// A JSON reply line as an object; nil for a text line.
+    static func jsonObject(_ line: String) -> [String: Any]? {
+        guard line.hasPrefix("{") else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
 
     func readLine() throws -> String {
@@ -101,6 +125,12 @@ final class ServerConnection {
             buffer.append(contentsOf: chunk[..<count])
         }
     }
+}
+
+/// AUTH's refusal, with the reply line as the server wrote it.
+struct RefusedToken: Error, CustomStringConvertible {
+    var reply: String
+    var description: String { "the server refused the token: \(reply)" }
 }
 
 struct ClientError: Error, CustomStringConvertible {

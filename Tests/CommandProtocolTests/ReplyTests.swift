@@ -17,14 +17,64 @@ struct ReplyTests {
             (.error(.internal, ""), "ERR INTERNAL\n"),
             (.error(.badSyntax, "two\nlines"), "ERR BAD_SYNTAX two\\nlines\n"),
             (.records(header: "needs", []), "OK 0 needs\n.\n"),
-            (.records(header: "", ["a"]), "OK 1\na\n.\n"),
-            (.records(header: "h", [".", "..", ".x", "x.", "", " ."]), "OK 6 h\n..\n...\n..x\nx.\n\n .\n.\n"),
+            (.lines(header: "", ["a"]), "OK 1\na\n.\n"),
+            (.lines(header: "h", [".", "..", ".x", "x.", "", " ."]), "OK 6 h\n..\n...\n..x\nx.\n\n .\n.\n"),
             // a dot followed by a combining mark is one Character, but the line still starts with a dot
-            (.records(header: "h", [".\u{301}x", ".\u{742}"]), "OK 2 h\n..\u{301}x\n..\u{742}\n.\n"),
-            (.records(header: "multi\nline", ["a\nb", "\n.", "c\r", "\u{1B}"]), "OK 4 multi\\nline\na\\nb\n\\n.\nc\\r\n\\x1B\n.\n"),
+            (.lines(header: "h", [".\u{301}x", ".\u{742}"]), "OK 2 h\n..\u{301}x\n..\u{742}\n.\n"),
+            (.lines(header: "multi\nline", ["a\nb", "\n.", "c\r", "\u{1B}"]), "OK 4 multi\\nline\na\\nb\n\\n.\nc\\r\n\\x1B\n.\n"),
+            (.record(Record()), "OK\n"),
+            (.record(Self.need), #"OK id=7 note="两个 words" qty=30 fill=0.300 poverty=yes to=- weights="a=1 b=2" parts="{\"x\":[1,\"y\"]}""# + "\n"),
+            (.records(header: Reply.Header("needs", Record([("next", "7")])), [Self.need, Record([("id", 8)])]),
+             "OK 2 needs next=7\n" + Self.needText + "\nid=8\n.\n"),
+            (.records(header: Reply.Header("rows", Record([("year", 2027), ("who", "a b")])), []), "OK 0 rows year=2027 who=\"a b\"\n.\n"),
         ])
     func rendering(reply: Reply, wire: String) {
-        #expect(reply.rendered() == wire)
+        #expect(reply.rendered(as: .text) == wire)
+    }
+
+    /// A record with every kind of value: text that needs quotes, numbers, a bool, null, a nested
+    /// value with a text spelling of its own and one without.
+    static let need = Record([
+        ("id", 7), ("note", "两个 words"), ("qty", .int(30)), ("fill", .decimal("0.300")), ("poverty", .bool(true)), ("to", .null),
+        ("weights", .spelled(.object([("a", 1), ("b", 2)]), text: "a=1 b=2")), ("parts", .object([("x", .array([1, "y"]))])),
+    ])
+    static let needText = #"id=7 note="两个 words" qty=30 fill=0.300 poverty=yes to=- weights="a=1 b=2" parts="{\"x\":[1,\"y\"]}""#
+    static let needJSON = #""id":7,"note":"两个 words","qty":30,"fill":0.300,"poverty":true,"to":null,"weights":{"a":1,"b":2},"parts":{"x":[1,"y"]}"#
+
+    @Test(
+        "JSON rendering",
+        arguments: [
+            (Reply.ok("PONG"), #"{"ok":true,"message":"PONG"}"# + "\n"),
+            (.ok(""), #"{"ok":true}"# + "\n"),
+            (.ok("a\nb\r\t\"\\\u{1B}\u{7F}两"), #"{"ok":true,"message":"a\nb\r\t\"\\\u001b\u007f两"}"# + "\n"),
+            (.error(.badArg, "limit: must be 1 to 500"), #"{"ok":false,"code":"BAD_ARG","message":"limit: must be 1 to 500"}"# + "\n"),
+            (.error(.internal, ""), #"{"ok":false,"code":"INTERNAL"}"# + "\n"),
+            (.record(Record()), #"{"ok":true}"# + "\n"),
+            (.record(Self.need), "{\"ok\":true,\(Self.needJSON)}\n"),
+            // The count frames the records: no closing line, and a record starting with a dot is not stuffed.
+            (.records(header: Reply.Header("needs", Record([("next", "7")])), [Self.need, Record([("id", 8)])]),
+             #"{"ok":true,"records":2,"what":"needs","next":"7"}"# + "\n{\(Self.needJSON)}\n" + #"{"id":8}"# + "\n"),
+            (.records(header: "", []), #"{"ok":true,"records":0}"# + "\n"),
+            (.lines(header: "lines csv", ["a,b", ".", "x\ny"]),
+             #"{"ok":true,"records":3,"what":"lines csv"}"# + "\n" + #"{"line":"a,b"}"# + "\n" + #"{"line":"."}"# + "\n"
+                + #"{"line":"x\ny"}"# + "\n"),
+            // A decimal that is no JSON number becomes a string rather than break the line.
+            (.record(Record([("a", .decimal("1.50")), ("b", .decimal(".5")), ("c", .decimal("1e-3")), ("d", .decimal("inf"))])),
+             #"{"ok":true,"a":1.50,"b":".5","c":1e-3,"d":"inf"}"# + "\n"),
+        ])
+    func jsonRendering(reply: Reply, wire: String) {
+        #expect(reply.rendered(as: .json) == wire)
+    }
+
+    @Test(
+        "figures kept as text become numbers when they spell one",
+        arguments: [
+            ("12", Record.Value.integer(12)), ("-3", .integer(-3)), ("0.250", .decimal("0.250")), ("-0.5", .decimal("-0.5")),
+            ("2e3", .decimal("2e3")), ("-0", .decimal("-0")), ("", .text("")), ("01", .text("01")), ("1.", .text("1.")), ("nan", .text("nan")),
+            ("99999999999999999999", .decimal("99999999999999999999")), ("0x10", .text("0x10")), ("+1", .text("+1")),
+        ])
+    func numeric(text: String, value: Record.Value) {
+        #expect(Record.Value.numeric(text) == value)
     }
 
     @Test(
@@ -78,11 +128,27 @@ struct ReplyTests {
             let records = (0..<Int.random(in: 0...6, using: &random)).map { _ in
                 Bool.random(using: &random) ? Self.randomString(&random) : ["", ".", "..", ".\n.", ".\u{301}", "#\u{301}"].randomElement(using: &random)!
             }
-            for (reply, count) in [(Reply.ok(text), 1), (.error(.notFound, text), 1), (.records(header: text, records), records.count + 2)] {
-                let lines = reply.rendered().utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let header = Reply.Header(text, Record([(text, .text(text))]))
+            let fields = records.enumerated().map { ("k\($0.offset)", Record.Value.spelled(.text($0.element), text: text)) }
+            // Text lines, then JSON lines: the count frames JSON records, so there is no closing line.
+            let replies: [(Reply, Int, Int)] = [
+                (.ok(text), 1, 1), (.error(.notFound, text), 1, 1), (.record(Record(fields)), 1, 1),
+                (.lines(header: header, records), records.count + 2, records.count + 1),
+                (.records(header: header, records.map { Record([("k", .text($0)), (text, .spelled(.null, text: $0))]) }),
+                 records.count + 2, records.count + 1),
+            ]
+            for (reply, count, jsonCount) in replies {
+                let lines = reply.rendered(as: .text).utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                 #expect(lines.count == count + 1 && lines.last?.isEmpty == true)
-                #expect(!reply.rendered().utf8.contains(UInt8(ascii: "\r")))
-                guard case .records = reply else { continue }
+                #expect(!reply.rendered(as: .text).utf8.contains(UInt8(ascii: "\r")))
+                let json = reply.rendered(as: .json).utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                #expect(json.count == jsonCount + 1 && json.last?.isEmpty == true)
+                for line in json.dropLast() {
+                    let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any]
+                    #expect(object != nil, "\(String(decoding: line, as: UTF8.self))")
+                    #expect(!line.contains { $0 < 0x20 || $0 == 0x7F })
+                }
+                guard case .lines = reply else { continue }
                 for (line, original) in zip(lines.dropFirst().dropLast(2), records) {
                     #expect(Array(line) != [UInt8(ascii: ".")])
                     let unstuffed = line.first == UInt8(ascii: ".") ? line.dropFirst() : line[...]
@@ -113,7 +179,7 @@ struct ErrorCodeTests {
 
     @Test("ProtocolError becomes one ERR line")
     func protocolErrorReply() {
-        #expect(ProtocolError(.badArg, "qty: not a number").reply.rendered() == "ERR BAD_ARG qty: not a number\n")
+        #expect(ProtocolError(.badArg, "qty: not a number").reply.rendered(as: .text) == "ERR BAD_ARG qty: not a number\n")
     }
 }
 

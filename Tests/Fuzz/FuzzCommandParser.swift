@@ -76,21 +76,28 @@ private func check(_ frame: LineFramer.Frame, limit: Int) {
     }
 }
 
-/// Whatever the texts hold, a reply re-splits into exactly its expected lines, and a record built
-/// with `Field.line` reads back as the same options.
+/// Whatever the texts hold, a reply re-splits into exactly its expected lines in both formats
+/// (JSON lines being objects free of control characters), and a record built with `Field.line`
+/// reads back as the same options.
 private func checkReplies(_ input: [UInt8]) {
     let text = String(decoding: input, as: UTF8.self)
     let records = text.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+    let record = Record(records.enumerated().map { ("k\($0.offset)", .numeric($0.element)) })
     let replies: [(Reply, Int)] = [
-        (.ok(text), 1), (.error(.badArg, text), 1), (.records(header: text, records), records.count + 2),
+        (.ok(text), 1), (.error(.badArg, text), 1), (.lines(header: Reply.Header(text), records), records.count + 2),
+        (.record(record), 1), (.records(header: Reply.Header(text, record), [record, Record([("s", .spelled(.null, text: text))])]), 4),
     ]
     for (reply, expectedLines) in replies {
-        let rendered = reply.rendered()
+        let json = reply.rendered(as: .json).utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast()
+        let framed = expectedLines > 1 ? expectedLines - 1 : expectedLines
+        precondition(json.count == framed, "a JSON reply re-splits into the wrong number of lines")
+        precondition(json.allSatisfy { $0.first == UInt8(ascii: "{") && $0.last == UInt8(ascii: "}") && !$0.contains { $0 < 0x20 || $0 == 0x7F } })
+        let rendered = reply.rendered(as: .text)
         precondition(rendered.last == "\n" && !rendered.utf8.contains(UInt8(ascii: "\r")))
         let lines = rendered.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast()
         precondition(lines.count == expectedLines, "a reply re-splits into the wrong number of lines")
         precondition(lines.allSatisfy { !$0.contains { Reply.isEscapedControl($0) } })
-        if case .records = reply {
+        if case .lines = reply {
             precondition(lines.last.map(Array.init) == [UInt8(ascii: ".")])
             for (record, original) in zip(lines.dropFirst().dropLast(), records) {
                 let unstuffed = record.first == UInt8(ascii: ".") ? Array(record.dropFirst()) : Array(record)

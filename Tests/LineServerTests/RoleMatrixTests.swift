@@ -68,7 +68,7 @@ struct RoleMatrixTests {
         Row(command: "CAPA", allowed: everyone) { _ in "CAPA" },
         Row(command: "AUTH", allowed: everyone) { _ in "AUTH ewm_0000000000000000000000000000000000000000" },
         Row(command: "WHOAMI", allowed: everyone) { _ in "WHOAMI" },
-        Row(command: "FORMAT", allowed: everyone) { _ in "FORMAT json" },
+        Row(command: "FORMAT", allowed: everyone) { _ in "FORMAT text" },
         Row(command: "QUIT", allowed: everyone) { _ in "QUIT" },
         Row(command: "BEGIN", allowed: everyone) { _ in "BEGIN" },
         Row(command: "COMMIT", allowed: everyone, before: ["BEGIN"]) { _ in "COMMIT" },

@@ -24,7 +24,7 @@ struct CommandLogicTests {
     }
 
     func send(_ line: String, _ session: inout Session) async -> String {
-        await handler.handle(line: Array(line.utf8), session: &session)?.rendered() ?? ""
+        await handler.handle(line: Array(line.utf8), session: &session)?.rendered(as: session.format) ?? ""
     }
 
     func seed() -> (need: Int64, offer: Int64) {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -52,18 +53,30 @@ public final class LineClient {
         return reply
     }
 
-    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records.
+    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records. After
+    /// `FORMAT json` the header is an object whose `records` counts them, with no closing `.`.
     public func readRecords(after header: String) async throws -> [String] {
-        let parts = header.split(separator: " ")
-        guard parts.count >= 2, parts[0] == "OK", let count = Int(parts[1]) else {
-            throw LineClientError("not a multi-line reply: \(header)")
+        let count: Int
+        let json = header.hasPrefix("{")
+        if json {
+            let object = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any]
+            guard let records = (object?["records"] as? NSNumber)?.intValue else { throw LineClientError("not a multi-line reply: \(header)") }
+            count = records
+        } else {
+            let parts = header.split(separator: " ")
+            guard parts.count >= 2, parts[0] == "OK", let records = Int(parts[1]) else {
+                throw LineClientError("not a multi-line reply: \(header)")
+            }
+            count = records
         }
         var records: [String] = []
         for _ in 0..<count {
             guard let line = try await readLine() else { throw LineClientError("closed inside a multi-line reply") }
             records.append(line)
         }
-        guard try await readLine() == "." else { throw LineClientError("multi-line reply did not end with '.'") }
+        if !json {
+            guard try await readLine() == "." else { throw LineClientError("multi-line reply did not end with '.'") }
+        }
         return records
     }
 

@@ -16,13 +16,13 @@ enum RegistryCommands {
     static let provinceList = CommandSpec(
         "PROVINCE LIST", usage: "PROVINCE LIST [side=east|west|other]",
         summary: "list the provinces with their codes and side"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["side"])
         let side = try request.choice("side", Side.self)
         let records = try await context.read { try $0.registry.provinces() }
             .filter { side == nil || $0.side == side }
             .map(record)
-        return .records(header: "provinces", records.map { $0.rendered(as: session.format) })
+        return .records(header: "provinces", records)
     }
 
     static func record(_ province: Province) -> Record {
@@ -46,24 +46,24 @@ enum RegistryCommands {
             try db.registry.addCounty(county)
             return county
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static let countyShow = CommandSpec(
         "COUNTY SHOW", usage: "COUNTY SHOW <code>", summary: "show one county"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let code = try countyCode(request.words[0])
         guard let county = try await context.read({ try $0.registry.county(code: code) }) else {
             throw ProtocolError(.notFound, "no county \(code)")
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static let countyList = CommandSpec(
         "COUNTY LIST", usage: "COUNTY LIST [province=<code|name>] [key=yes|no] [limit=N] [after=<code>]",
         summary: "list counties by code, a page at a time"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["province", "key", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
         let given = request.option("province")
@@ -72,7 +72,7 @@ enum RegistryCommands {
             let province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
             return try db.registry.counties(province: province, isKey: isKey, page: page)
         }
-        return .page("counties", counties.map(record), page: page, cursor: { _ in counties.last?.code }, format: session.format)
+        return .page("counties", counties.map(record), page: page, cursor: { _ in counties.last?.code })
     }
 
     static let countyUpdate = CommandSpec(
@@ -93,7 +93,7 @@ enum RegistryCommands {
             }
             return county
         }
-        return .ok(record(county).rendered(as: session.format))
+        return .record(record(county))
     }
 
     static func countyCode(_ text: String) throws(ProtocolError) -> String {
@@ -145,25 +145,25 @@ enum RegistryCommands {
             audit.target = "pairing:\(pairing.id)"
             return pairing
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static let pairingShow = CommandSpec(
         "PAIRING SHOW", usage: "PAIRING SHOW <id>", summary: "show one pairing"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "pairing id")
         guard let pairing = try await context.read({ try $0.registry.pairing(id: id) }) else {
             throw ProtocolError(.notFound, "no pairing \(id)")
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static let pairingList = CommandSpec(
         "PAIRING LIST",
         usage: "PAIRING LIST [east=<province>] [west=<province>] [period=current|earlier] [limit=N] [after=<id>]",
         summary: "list east-west pairings"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["east", "west", "period", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "a pairing id")
         let eastGiven = request.option("east")
@@ -174,7 +174,7 @@ enum RegistryCommands {
             let west = try westGiven.map { try CommandContext.province($0, field: "west", in: db.registry).code }
             return try db.registry.pairings(east: east, west: west, period: period, page: page)
         }
-        return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } }, format: session.format)
+        return .page("pairings", pairings.map(record), page: page, cursor: { _ in pairings.last.map { "\($0.id)" } })
     }
 
     static let pairingUpdate = CommandSpec(
@@ -194,7 +194,7 @@ enum RegistryCommands {
             }
             return pairing
         }
-        return .ok(record(pairing).rendered(as: session.format))
+        return .record(record(pairing))
     }
 
     static func record(_ pairing: Pairing) -> Record {
@@ -226,24 +226,24 @@ enum RegistryCommands {
             audit.target = "org:\(organisation.id)"
             return organisation
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static let orgShow = CommandSpec(
         "ORG SHOW", usage: "ORG SHOW <id>", summary: "show one organisation"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "organisation id")
         guard let organisation = try await context.read({ try $0.registry.organisation(id: id) }) else {
             throw ProtocolError(.notFound, "no organisation \(id)")
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static let orgList = CommandSpec(
         "ORG LIST", usage: "ORG LIST [province=<province>] [kind=school|enterprise|talent_dispatch] [limit=N] [after=<id>]",
         summary: "list organisations"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["province", "kind", "limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "an organisation id")
         let given = request.option("province")
@@ -253,8 +253,7 @@ enum RegistryCommands {
             return try db.registry.organisations(province: province, kind: kind, page: page)
         }
         return .page(
-            "organisations", organisations.map(record), page: page, cursor: { _ in organisations.last.map { "\($0.id)" } },
-            format: session.format)
+            "organisations", organisations.map(record), page: page, cursor: { _ in organisations.last.map { "\($0.id)" } })
     }
 
     static let orgUpdate = CommandSpec(
@@ -273,7 +272,7 @@ enum RegistryCommands {
             }
             return organisation
         }
-        return .ok(record(organisation).rendered(as: session.format))
+        return .record(record(organisation))
     }
 
     static func record(_ organisation: Organisation) -> Record {
@@ -302,32 +301,32 @@ enum RegistryCommands {
             }
             try db.registry.addOccupation(occupation)
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static let occupationShow = CommandSpec(
         "OCCUPATION SHOW", usage: "OCCUPATION SHOW <code>", summary: "show one occupation code"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let code = request.words[0]
         guard let occupation = try await context.read({ try $0.registry.occupation(code: code) }) else {
             throw ProtocolError(.notFound, "no occupation \(request.words[0])")
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static let occupationList = CommandSpec(
         "OCCUPATION LIST",
         usage: "OCCUPATION LIST [parent=<code>] [level=major|mid|small|occupation] [limit=N] [after=<code>]",
         summary: "browse the occupational classification tree"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["parent", "level", "limit", "after"])
         let page = try Page.from(request, settings: context.settings)
         let parent = request.option("parent")
         let level = try request.choice("level", OccupationLevel.self)
         let occupations = try await context.read { try $0.registry.occupations(parent: parent, level: level, page: page) }
         return .page(
-            "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code }, format: session.format)
+            "occupations", occupations.map(record), page: page, cursor: { _ in occupations.last?.code })
     }
 
     static let occupationUpdate = CommandSpec(
@@ -342,7 +341,7 @@ enum RegistryCommands {
             }
             return occupation
         }
-        return .ok(record(occupation).rendered(as: session.format))
+        return .record(record(occupation))
     }
 
     static func record(_ occupation: Occupation) -> Record {

@@ -1,7 +1,9 @@
+import CommandProtocol
+
 /// Per-connection state, owned by the connection's task and passed to every command.
 public struct Session: Sendable {
     public var principal: Principal?
-    /// Set by `FORMAT`: how record lines are written.
+    /// Set by `FORMAT`: how the connection writes every reply.
     public var format: OutputFormat = .text
     public var linesSeen = 0
     public var failedAuthAttempts = 0

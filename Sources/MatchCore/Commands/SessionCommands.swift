@@ -19,7 +19,7 @@ enum SessionCommands {
         let registry = context.registry
         guard !request.words.isEmpty else {
             let lines = registry.commands.map { "\(pad($0.usage, 34)) \($0.summary) (\($0.access.note))" }
-            return .records(header: "commands; HELP <verb> for one", lines)
+            return .lines(header: "commands; HELP <verb> for one", lines)
         }
         let name = asciiUppercased(request.words.joined(separator: " "))
         let matching = registry.commands.filter { $0.name == name || $0.name.hasPrefix(name + " ") }
@@ -32,7 +32,7 @@ enum SessionCommands {
             lines.append("  \(spec.summary)")
             lines.append("  \(spec.requiresAuth ? "needs AUTH: \(spec.access.note)" : "works before AUTH")\(spec.takesDataBlock ? "; followed by a data block ending in a line holding only ." : "")")
         }
-        return .records(header: name, lines)
+        return .lines(header: Reply.Header(name), lines)
     }
 
     static let capa = CommandSpec(
@@ -42,22 +42,22 @@ enum SessionCommands {
         try context.validate(request, words: 0...0)
         let settings = context.settings
         let blocks = context.registry.dataBlockCommands.sorted().joined(separator: ",")
-        let lines: [(String, String)] = [
+        let capabilities: [(String, Record.Value)] = [
             ("service", "ewmatch"),
-            ("version", ServerSettings.version),
-            ("protocol", "\(ServerSettings.protocolVersion)"),
-            ("max-line-bytes", "\(settings.maximumLineLength)"),
-            ("idle-timeout-s", "\(settings.idleTimeoutSeconds)"),
-            ("max-connections", "\(settings.maximumConnections)"),
-            ("page-default", "\(settings.defaultPageSize)"),
-            ("page-max", "\(settings.maximumPageSize)"),
-            ("max-failed-auth", "\(settings.maximumFailedAuth)"),
+            ("version", .text(ServerSettings.version)),
+            ("protocol", .int(ServerSettings.protocolVersion)),
+            ("max-line-bytes", .int(settings.maximumLineLength)),
+            ("idle-timeout-s", .int(settings.idleTimeoutSeconds)),
+            ("max-connections", .int(settings.maximumConnections)),
+            ("page-default", .int(settings.defaultPageSize)),
+            ("page-max", .int(settings.maximumPageSize)),
+            ("max-failed-auth", .int(settings.maximumFailedAuth)),
             ("line-end", "LF; one CR before it is dropped"),
             ("quoting", "double quotes; escapes backslash + one of: quote backslash n t r xHH"),
-            ("data-blocks", blocks.isEmpty ? "none" : blocks),
+            ("data-blocks", .text(blocks.isEmpty ? "none" : blocks)),
             ("auth", "token"),
         ]
-        return .records(header: "capabilities", lines.map { Field.line([$0]) })
+        return .records(header: "capabilities", capabilities.map { Record([$0]) })
     }
 
     static let auth = CommandSpec(
@@ -87,7 +87,7 @@ enum SessionCommands {
         }
         session.principal = principal
         session.failedAuthAttempts = 0
-        return .ok(describe(principal))
+        return .record(describe(principal))
     }
 
     static let whoami = CommandSpec(
@@ -96,7 +96,7 @@ enum SessionCommands {
         try context.validate(request, words: 0...0)
         guard let principal = session.principal else { return .ok("anonymous; AUTH <token> to sign in") }
         try await context.read { _ in }
-        return .ok(describe(principal))
+        return .record(describe(principal))
     }
 
     static let format = CommandSpec(
@@ -109,7 +109,7 @@ enum SessionCommands {
             throw ProtocolError(.badArg, "FORMAT takes text or json, not '\(request.words[0])'")
         }
         session.format = format
-        return .ok("format=\(format.rawValue)")
+        return .record(Record([("format", .text(format.rawValue))]))
     }
 
     static let quit = CommandSpec(
@@ -125,10 +125,10 @@ enum SessionCommands {
         return .ok("bye")
     }
 
-    static func describe(_ principal: Principal) -> String {
-        Field.line([
-            ("token", "\(principal.tokenID)"), ("role", principal.role.rawValue), ("scope", principal.scope),
-            ("label", principal.label),
+    static func describe(_ principal: Principal) -> Record {
+        Record([
+            ("token", .integer(principal.tokenID)), ("role", .text(principal.role.rawValue)), ("scope", .text(principal.scope)),
+            ("label", .text(principal.label)),
         ])
     }
 

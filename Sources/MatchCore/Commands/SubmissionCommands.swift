@@ -45,7 +45,7 @@ enum SubmissionCommands {
             outcome = try await context.store.submitNeed(need, audit: audit)
         }
         switch outcome {
-        case .stored(let stored): return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+        case .stored(let stored): return .record(record(stored, showPrivate: true))
         case .tokenRevoked: throw StoreError.tokenRevoked
         case .unknownCounty: throw ProtocolError(.badArg, "county: no county \(need.county); COUNTY LIST shows them")
         case .unknownOccupation(let code): throw ProtocolError(.badArg, "occupations: unknown code \(code); OCCUPATION LIST shows them")
@@ -65,7 +65,7 @@ enum SubmissionCommands {
         guard own || (scope.isEast && isOpen(need.status)) else {
             throw ProtocolError(.denied, "need \(id) is outside this token's scope")
         }
-        return .ok(record(need, showPrivate: own).rendered(as: session.format))
+        return .record(record(need, showPrivate: own))
     }
 
     static let needList = CommandSpec(
@@ -79,8 +79,7 @@ enum SubmissionCommands {
         let page = try Page.from(request, settings: context.settings, idCursor: "a need id")
         let needs = try await visibleNeeds(request, scope, context, page: page)
         return .page(
-            "needs", needs.map { record($0, showPrivate: !scope.isEast) }, page: page, cursor: { _ in needs.last.map { "\($0.id)" } },
-            format: session.format)
+            "needs", needs.map { record($0, showPrivate: !scope.isEast) }, page: page, cursor: { _ in needs.last.map { "\($0.id)" } })
     }
 
     static let needUpdate = CommandSpec(
@@ -111,7 +110,7 @@ enum SubmissionCommands {
             try db.needs.save(updated, supersedingProposals: true)
             return updated
         }
-        return .ok(record(updated, showPrivate: true).rendered(as: session.format))
+        return .record(record(updated, showPrivate: true))
     }
 
     static let needCancel = CommandSpec(
@@ -129,7 +128,7 @@ enum SubmissionCommands {
             try db.needs.save(cancelled, supersedingProposals: true)
             return cancelled
         }
-        return .ok(record(cancelled, showPrivate: true).rendered(as: session.format))
+        return .record(record(cancelled, showPrivate: true))
     }
 
     static func record(_ need: Need, showPrivate: Bool) -> Record {
@@ -175,7 +174,7 @@ enum SubmissionCommands {
             audit.target = "offer:\(stored.id)"
             return stored
         }
-        return .ok(record(stored, showPrivate: true).rendered(as: session.format))
+        return .record(record(stored, showPrivate: true))
     }
 
     static let offerShow = CommandSpec(
@@ -192,7 +191,7 @@ enum SubmissionCommands {
         guard own || (scope.isWest && isOpen(offer.status)) else {
             throw ProtocolError(.denied, "offer \(id) is outside this token's scope")
         }
-        return .ok(record(offer, showPrivate: own).rendered(as: session.format))
+        return .record(record(offer, showPrivate: own))
     }
 
     static let offerList = CommandSpec(
@@ -207,7 +206,7 @@ enum SubmissionCommands {
         let offers = try await visibleOffers(request, scope, context, page: page)
         return .page(
             "offers", offers.map { record($0, showPrivate: !scope.isWest) }, page: page,
-            cursor: { _ in offers.last.map { "\($0.id)" } }, format: session.format)
+            cursor: { _ in offers.last.map { "\($0.id)" } })
     }
 
     static let offerUpdate = CommandSpec(
@@ -238,7 +237,7 @@ enum SubmissionCommands {
             try db.offers.save(updated, supersedingProposals: true)
             return updated
         }
-        return .ok(record(updated, showPrivate: true).rendered(as: session.format))
+        return .record(record(updated, showPrivate: true))
     }
 
     static let offerWithdraw = CommandSpec(
@@ -256,7 +255,7 @@ enum SubmissionCommands {
             try db.offers.save(withdrawn, supersedingProposals: true)
             return withdrawn
         }
-        return .ok(record(withdrawn, showPrivate: true).rendered(as: session.format))
+        return .record(record(withdrawn, showPrivate: true))
     }
 
     static func record(_ offer: Offer, showPrivate: Bool) -> Record {

@@ -24,11 +24,11 @@ enum TokenCommands {
             audit.changes = TokenScopes.auditedChanges(created)
             return created
         }
-        return .ok(
+        return .record(
             Record([
                 ("token", .integer(created.tokenID)), ("secret", .text(secret)), ("role", .text(created.role.rawValue)),
                 ("scope", .text(created.scope)), ("label", .text(created.label)),
-            ]).rendered(as: session.format))
+            ]))
     }
 
     static let list = CommandSpec(
@@ -44,7 +44,7 @@ enum TokenCommands {
                 ("expires", .optional(info.expiresAt)), ("revoked", .optional(info.revokedAt)),
             ])
         }
-        return .page("tokens", records, page: page, cursor: { _ in tokens.last.map { "\($0.principal.tokenID)" } }, format: session.format)
+        return .page("tokens", records, page: page, cursor: { _ in tokens.last.map { "\($0.principal.tokenID)" } })
     }
 
     static let revoke = CommandSpec(
@@ -79,10 +79,10 @@ enum TokenCommands {
             Record([
                 ("id", .integer(entry.id)), ("at", .text(entry.at)), ("token", entry.tokenID.map { .integer($0) } ?? .null),
                 ("role", .text(entry.role)), ("scope", .text(entry.scope)), ("command", .text(entry.command)),
-                ("target", .text(entry.target)), ("changes", .text(entry.changes)),
+                ("target", .text(entry.target)), ("changes", .storedJSON(entry.changes)),
             ])
         }
-        return .page("entries", records, page: page, cursor: { _ in entries.last.map { "\($0.id)" } }, format: session.format)
+        return .page("entries", records, page: page, cursor: { _ in entries.last.map { "\($0.id)" } })
     }
 
     /// `YYYY-MM-DD` or an ISO 8601 timestamp; checked here so a typo is a BAD_ARG, not a

@@ -30,13 +30,11 @@ public struct Page: Sendable, Equatable {
 
 extension Reply {
     /// A page of records; the header says `next=<cursor>` when a full page suggests more remain.
-    static func page(_ noun: String, _ records: [Record], page: Page, cursor: (Record) -> String?, format: OutputFormat)
-        -> Reply
-    {
-        var header = noun
+    static func page(_ header: Header, _ records: [Record], page: Page, cursor: (Record) -> String?) -> Reply {
+        var header = header
         if records.count == page.limit, let last = records.last, let next = cursor(last) {
-            header += " next=\(Field.quoted(next))"
+            header.fields.fields.append(("next", .text(next)))
         }
-        return .records(header: header, records.map { $0.rendered(as: format) })
+        return .records(header: header, records)
     }
 }

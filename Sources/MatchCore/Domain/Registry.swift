@@ -1,3 +1,5 @@
+import CommandProtocol
+
 /// The registry administrators keep: where needs come from and offers go to.
 public enum Side: String, Sendable, CaseIterable { case east, west, other }
 
@@ -135,6 +137,6 @@ public struct AuditEntry: Sendable {
 
     /// The changed fields as a JSON object, for the `audit_log.changes` column.
     public var changesJSON: String {
-        "{" + changes.map { "\(JSON.string($0.0)):\(JSON.string($0.1))" }.joined(separator: ",") + "}"
+        Record.Value.object(changes.map { ($0.0, .text($0.1)) }).json
     }
 }

@@ -181,8 +181,8 @@ enum ImportCommands {
 
     /// CSV lines are the records whatever the connection's FORMAT: they are a file's lines.
     static func csvReply(_ noun: String, _ lines: [String], page: Page, last: String?) -> Reply {
-        var header = "\(noun) csv"
-        if lines.count - 1 == page.limit, let last { header += " next=\(last)" }
-        return .records(header: header, lines)
+        var header = Reply.Header("\(noun) csv")
+        if lines.count - 1 == page.limit, let last { header.fields.fields.append(("next", .text(last))) }
+        return .lines(header: header, lines)
     }
 }

@@ -24,7 +24,7 @@ enum ReportCommands {
         try context.validate(request, words: 0...0)
         let scope = try context.scope(session)
         let stats = try await context.read { try $0.reports.stats(within: scope) }
-        return .ok(
+        return .record(
             Record([
                 ("counties", .int(stats.counties)), ("organisations", .int(stats.organisations)), ("needs", .int(stats.needs)),
                 ("open-needs", .int(stats.openNeeds)), ("open-units", .int(stats.openUnits)), ("offers", .int(stats.offers)),
@@ -32,7 +32,7 @@ enum ReportCommands {
                 ("proposed", .int(stats.proposedMatches)), ("confirmed", .int(stats.confirmedMatches)),
                 ("declined", .int(stats.declinedMatches)), ("last-run", stats.lastRun.map { .integer($0) } ?? .null),
                 ("last-run-at", .optional(stats.lastRunAt)),
-            ]).rendered(as: session.format))
+            ]))
     }
 
     // MARK: UNMET
@@ -79,13 +79,12 @@ enum ReportCommands {
                 ("matched", .int(need.matched)), ("missing", .int(need.quantity - need.matched)),
                 ("priority", .int(need.priority)), ("poverty", .bool(need.povertyFocus)), ("from", .text(need.from.description)),
                 ("to", .text(need.to.description)),
-                ("candidates", .text((best[need.id] ?? []).map { "\($0.offer):\($0.score)" }.joined(separator: ","))),
+                ("candidates", Self.candidates(best[need.id] ?? [])),
             ])
         }
         return .page(
             "needs", records, page: page,
-            cursor: { _ in needs.last.map { UnmetCursor(priority: $0.priority, poverty: $0.povertyFocus, start: $0.from, id: $0.id).text } },
-            format: session.format)
+            cursor: { _ in needs.last.map { UnmetCursor(priority: $0.priority, poverty: $0.povertyFocus, start: $0.from, id: $0.id).text } })
     }
 
     /// The engine's best-scoring offers for each need, best first (ties by offer id).
@@ -101,6 +100,13 @@ enum ReportCommands {
         return byNeed.mapValues { pairs in
             Array(pairs.sorted { ($1.score, $0.offer) < ($0.score, $1.offer) }.prefix(shownCandidates))
         }
+    }
+
+    /// The candidates as `offer:score,…` in text and as objects in JSON.
+    static func candidates(_ best: [(offer: Int64, score: Int64)]) -> Record.Value {
+        .spelled(
+            .array(best.map { .object([("offer", .integer($0.offer)), ("score", .integer($0.score))]) }),
+            text: best.map { "\($0.offer):\($0.score)" }.joined(separator: ","))
     }
 
     // MARK: FILL
@@ -183,7 +189,7 @@ enum ReportCommands {
             }
             return Record(fields)
         }
-        return .page(grouping.plural, records, page: page, cursor: { _ in shown.last?.key }, format: session.format)
+        return .page(Reply.Header(grouping.plural), records, page: page, cursor: { _ in shown.last?.key })
     }
 
     // MARK: REPORT
@@ -209,12 +215,12 @@ enum ReportCommands {
             return try YearReport.load(year: year, province: province?.code, scope: scope, db: db)
         }
         switch format {
-        case .csv: return .records(header: "lines csv", report.csv())
-        case .md: return .records(header: "lines md", report.markdown())
+        case .csv: return .lines(header: "lines csv", report.csv())
+        case .md: return .lines(header: "lines md", report.markdown())
         case .text:
             let page = try Page.from(request, settings: context.settings)
             let rows = try slice(report.rows, page: page, key: \.code)
-            return .page("rows year=\(year)", rows.map(\.record), page: page, cursor: { _ in rows.last?.code }, format: session.format)
+            return .page(Reply.Header("rows", Record([("year", .int(year))])), rows.map(\.record), page: page, cursor: { _ in rows.last?.code })
         }
     }
 
@@ -260,7 +266,7 @@ enum ReportCommands {
                 ("declined-matches", .int(cells.reduce(0) { $0 + $1.declinedMatches })),
             ])
         }
-        return .records(header: "kinds east=\(east.code) west=\(west.code)", records.map { $0.rendered(as: session.format) })
+        return .records(header: Reply.Header("kinds", Record([("east", .text(east.code)), ("west", .text(west.code))])), records)
     }
 
     // MARK: PLAN
@@ -281,7 +287,7 @@ enum ReportCommands {
             audit.target = "plan:\(year):\(province.code):\(kind.rawValue)"
             return plan
         }
-        return .ok(record(plan).rendered(as: session.format))
+        return .record(record(plan))
     }
 
     static let planList = CommandSpec(
@@ -303,7 +309,7 @@ enum ReportCommands {
             return try db.reports.plans(year: year, province: province)
         }
         let shown = try slice(plans, page: page, key: planKey)
-        return .page("plans", shown.map(record), page: page, cursor: { _ in shown.last.map(planKey) }, format: session.format)
+        return .page("plans", shown.map(record), page: page, cursor: { _ in shown.last.map(planKey) })
     }
 
     static func planKey(_ plan: Plan) -> String { "\(plan.year)/\(plan.province)/\(plan.kind.rawValue)" }

@@ -134,14 +134,9 @@ struct YearReport {
             + rows.map { row in row.fields.map { CSVReader.field(Self.plain($0.1)) }.joined(separator: ",") }
     }
 
+    /// A spreadsheet cell: the text-mode word, but empty for null.
     static func plain(_ value: Record.Value) -> String {
-        switch value {
-        case .text(let text): text
-        case .integer(let number): "\(number)"
-        case .decimal(let number): number
-        case .bool(let flag): flag ? "yes" : "no"
-        case .null: ""
-        }
+        value == .null ? "" : value.spelling
     }
 
     /// The same report as a Markdown document: provinces, counties, and the counties left behind.

@@ -24,7 +24,7 @@ enum MatchCommands {
         filter.organisation = try request.integer("org", in: 1...Int64.max)
         filter.status = try request.choice("status", MatchStatus.self)
         let matches = try await context.read { [filter] in try $0.matches.list(filter: filter, within: scope, page: page) }
-        return .page("matches", matches.map(record), page: page, cursor: { _ in matches.last.map { "\($0.id)" } }, format: session.format)
+        return .page("matches", matches.map(record), page: page, cursor: { _ in matches.last.map { "\($0.id)" } })
     }
 
     static let matchShow = CommandSpec(
@@ -34,7 +34,7 @@ enum MatchCommands {
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "match id")
         let match = try await context.read { try visibleMatch(id, scope, in: $0) }
-        return .ok(record(match).rendered(as: session.format))
+        return .record(record(match))
     }
 
     static let matchAccept = CommandSpec(
@@ -82,7 +82,7 @@ enum MatchCommands {
             try db.matches.save(updated)
             return updated
         }
-        return .ok(record(updated).rendered(as: session.format))
+        return .record(record(updated))
     }
 
     static let matchPlace = CommandSpec(
@@ -102,7 +102,7 @@ enum MatchCommands {
             try db.matches.save(placed)
             return placed
         }
-        return .ok(record(updated).rendered(as: session.format))
+        return .record(record(updated))
     }
 
     static let matchCancel = CommandSpec(
@@ -125,7 +125,7 @@ enum MatchCommands {
             try db.matches.save(cancelled)
             return cancelled
         }
-        return .ok(record(updated).rendered(as: session.format))
+        return .record(record(updated))
     }
 
     /// The match, if this connection's scope may see it (either side).

@@ -18,7 +18,7 @@ extension MatchCommands {
         }
         var lines: [Record] = []
         lines.append(Record([("match", .integer(match.id)), ("need", .integer(match.need)), ("offer", .integer(match.offer)), ("units", .integer(match.units)), ("score", .integer(match.score))]))
-        lines.append(Record([("parts", .text(match.explanation))]))
+        lines.append(Record([("parts", .storedJSON(match.explanation))]))
         let builder = CandidateBuilder(pairings: input.pairings, declined: input.declined)
         // The offer's alternatives: other open needs it could serve, best first.
         if let offer = input.offers.first(where: { $0.id == match.offer }) {
@@ -35,12 +35,12 @@ extension MatchCommands {
                 lines.append(
                     Record([
                         ("alternative", .text("need")), ("need", .integer(need.id)), ("score", .integer(score.total)),
-                        ("why-not", .text(why)), ("parts", .text(score.description)),
+                        ("why-not", .text(why)), ("parts", parts(score)),
                     ]))
             }
         }
         guard let need = input.needs.first(where: { $0.id == match.need }) else {
-            return .records(header: "explanation", lines.map { $0.rendered(as: session.format) })
+            return .records(header: "explanation", lines)
         }
         // The need's alternatives: every other open offer that could serve it, best first.
         let alternatives = input.offers.filter { $0.id != match.offer }
@@ -56,9 +56,14 @@ extension MatchCommands {
             lines.append(
                 Record([
                     ("alternative", .text("offer")), ("offer", .integer(offer.id)), ("score", .integer(score.total)),
-                    ("why-not", .text(why)), ("parts", .text(score.description)),
+                    ("why-not", .text(why)), ("parts", parts(score)),
                 ]))
         }
-        return .records(header: "explanation", lines.map { $0.rendered(as: session.format) })
+        return .records(header: "explanation", lines)
+    }
+
+    /// An alternative's score: the stored form's object in JSON, one readable line in text.
+    static func parts(_ score: ScoreBreakdown) -> Record.Value {
+        .spelled(explanation(score), text: score.description)
     }
 }

@@ -51,7 +51,7 @@ extension MatchCommands {
                 mode: "\(mode)", parameters: parameters, weights: weights,
                 fingerprint: Self.fingerprint(input, mode: mode, weights: weights), figures: figures)
             if dry {
-                return .ok(Self.summaryLine(id: "dry", record, proposals: outcome.proposals.count, phases: [
+                return .record(Self.summary(run: "dry", record, proposals: outcome.proposals.count, phases: [
                     ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)),
                 ]))
             }
@@ -63,7 +63,7 @@ extension MatchCommands {
                 return id
             }
             let stored = ContinuousClock.now
-            return .ok(Self.summaryLine(id: "\(id)", record, proposals: proposals.count, phases: [
+            return .record(Self.summary(run: .integer(id), record, proposals: proposals.count, phases: [
                 ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)), ("store-s", seconds(stored - solved)),
             ]))
         }
@@ -121,7 +121,7 @@ extension MatchCommands {
                         let proposals = candidates.matches(solution).map { match in
                             Proposal(
                                 need: match.need, offer: match.offer, units: match.units, score: match.score.total,
-                                explanation: explanationJSON(match.score))
+                                explanation: explanation(match.score).json)
                         }
                         return Outcome(
                             proposals: proposals, summary: Summary(candidates.problem, solution),
@@ -131,12 +131,15 @@ extension MatchCommands {
         }
     }
 
-    static func explanationJSON(_ score: ScoreBreakdown) -> String {
-        var fields = score.parts.map { "\(JSON.string($0.name)):\($0.points)" }
-        fields.append("\"total\":\(score.total)")
-        fields.append("\"fit\":\(JSON.string(score.fit.description))")
-        fields.append("\"pairing\":\(JSON.string(score.pairing.description))")
-        return "{" + fields.joined(separator: ",") + "}"
+    /// A score part by part, with its total and what it rests on: what a proposal stores and
+    /// MATCH EXPLAIN shows. The pairing's level has a key of its own; under `pairing`, a JSON
+    /// object would hold the points or the level, never both.
+    static func explanation(_ score: ScoreBreakdown) -> Record.Value {
+        .object(
+            score.parts.map { ($0.name, .integer($0.points)) } + [
+                ("total", .integer(score.total)), ("fit", .text(score.fit.description)),
+                ("pairing-level", .text(score.pairing.description)),
+            ])
     }
 
     /// The same records, in any order, give the same fingerprint: everything is sorted first.
@@ -158,10 +161,17 @@ extension MatchCommands {
         return hasher.hex
     }
 
-    static func summaryLine(id: String, _ record: RunRecord, proposals: Int, phases: [(String, Double)]) -> String {
-        Field.line(
-            [("run", id), ("mode", record.mode), ("proposals", "\(proposals)")] + record.figures.filter { $0.0 != "seconds" }
-                + phases.map { ($0.0, fixed($0.1, 3)) } + [("fingerprint", record.fingerprint)])
+    /// `run` is the stored run's id, or `dry`.
+    static func summary(run: Record.Value, _ record: RunRecord, proposals: Int, phases: [(String, Double)]) -> Record {
+        Record(
+            [("run", run), ("mode", .text(record.mode)), ("proposals", .int(proposals))]
+                + figures(record.figures.filter { $0.0 != "seconds" }) + phases.map { ($0.0, .decimal(fixed($0.1, 3))) }
+                + [("fingerprint", .text(record.fingerprint))])
+    }
+
+    /// Figures are kept as text; scripts get them as numbers.
+    static func figures(_ figures: [(String, String)]) -> [(String, Record.Value)] {
+        figures.map { ($0.0, .numeric($0.1)) }
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -172,27 +182,29 @@ extension MatchCommands {
 
     static let runList = CommandSpec(
         "RUN LIST", usage: "RUN LIST [limit=N] [after=<id>]", summary: "matching runs, oldest first, with their figures"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["limit", "after"])
         let page = try Page.from(request, settings: context.settings, idCursor: "a run id")
         let runs = try await context.read { try $0.matches.runs(page: page) }
-        return .page("runs", runs.map(record), page: page, cursor: { _ in runs.last.map { "\($0.id)" } }, format: session.format)
+        return .page("runs", runs.map(record), page: page, cursor: { _ in runs.last.map { "\($0.id)" } })
     }
 
     static let runShow = CommandSpec(
         "RUN SHOW", usage: "RUN SHOW <id>", summary: "one run: parameters, weights, input fingerprint and figures"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 1...1)
         let id = try request.id(at: 0, name: "run id")
         guard let run = try await context.read({ try $0.matches.run(id: id) }) else { throw ProtocolError(.notFound, "no run \(id)") }
         var fields = record(run).fields
-        fields.append(("weights", .text(Field.line(run.weights.named.map { ($0.0, "\($0.1)") }))))
-        return .ok(Record(fields).rendered(as: session.format))
+        let weights = run.weights.named
+        fields.append(
+            ("weights", .spelled(.object(weights.map { ($0.0, .integer($0.1)) }), text: Field.line(weights.map { ($0.0, "\($0.1)") }))))
+        return .record(Record(fields))
     }
 
     static let runDiff = CommandSpec(
         "RUN DIFF", usage: "RUN DIFF <a> <b>", summary: "pairs added, removed and changed from run a to run b"
-    ) { request, session, context in
+    ) { request, _, context in
         try context.validate(request, words: 2...2)
         let a = try request.id(at: 0, name: "run id a")
         let b = try request.id(at: 1, name: "run id b")
@@ -218,14 +230,14 @@ extension MatchCommands {
                     ("score-a", old.map { .integer($0.score) } ?? .null), ("score-b", new.map { .integer($0.score) } ?? .null),
                 ]))
         }
-        return .records(header: "differences run=\(a) run=\(b)", records.map { $0.rendered(as: session.format) })
+        return .records(header: Reply.Header("differences run=\(a) run=\(b)"), records)
     }
 
     static func record(_ run: RunRecord) -> Record {
         Record(
             [("id", .integer(run.id)), ("at", .text(run.createdAt)), ("mode", .text(run.mode))]
                 + run.parameters.filter { $0.0 != "mode" }.map { ($0.0, .text($0.1)) }
-                + run.figures.map { ($0.0, .text($0.1)) } + [("fingerprint", .text(run.fingerprint))])
+                + figures(run.figures) + [("fingerprint", .text(run.fingerprint))])
     }
 
 }

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `ewmatch match run --json` from cron: what the server wrote, as it wrote it, one JSON object
+/// whatever the outcome, and the exit code saying which.
+@Suite("ewmatch match run")
+struct MatchRunBinaryTests {
+    static func object(_ output: String) throws -> [String: Any] {
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 1, "\(output)")
+        let parsed = try? JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8))
+        return try #require(parsed as? [String: Any], "not one JSON object: \(output)")
+    }
+
+    @Test func printsTheServersJSONErrorsIncluded() async throws {
+        try await TestDatabase.with { database in
+            let admin = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let client = try await LineClient.connectReady(port: port).0
+                #expect(try await client.request("AUTH \(admin)").hasPrefix("OK "))
+                for line in [
+                    "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
+                    "NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30",
+                    "OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31",
+                ] {
+                    #expect(try await client.request(line).hasPrefix("OK "), "\(line)")
+                }
+                await client.close()
+                let server = ["--port", "\(port)", "--token", admin]
+
+                let (stored, run) = try await ChildProcess.run(BinaryTests.binary, ["match", "run", "--json"] + server)
+                #expect(stored == 0, "\(run)")
+                let summary = try Self.object(run)
+                #expect(summary["ok"] as? Bool == true && summary["run"] as? Int == 1 && summary["units"] as? Int == 20, "\(summary)")
+                #expect(summary["gini"] is NSNumber && summary["fingerprint"] is String)
+
+                let (refused, error) = try await ChildProcess.run(
+                    BinaryTests.binary, ["match", "run", "--json", "--mode", "fair", "--share", "7"] + server)
+                #expect(refused == 1)
+                let reply = try Self.object(error)
+                #expect(reply["ok"] as? Bool == false && reply["code"] as? String == "BAD_ARG", "\(reply)")
+
+                let (unknown, denied) = try await ChildProcess.run(
+                    BinaryTests.binary, ["match", "run", "--json", "--port", "\(port)", "--token", "ewm_" + String(repeating: "0", count: 40)])
+                #expect(unknown == 1)
+                #expect(try Self.object(denied)["code"] as? String == "AUTH_FAILED")
+
+                let (text, line) = try await ChildProcess.run(BinaryTests.binary, ["match", "run", "--dry"] + server)
+                #expect(text == 0 && line.hasPrefix("run=dry mode=optimal(score) proposals="), "\(line)")
+            }
+        }
+    }
+}
