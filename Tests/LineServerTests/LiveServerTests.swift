@@ -124,6 +124,24 @@ struct LiveServerTests {
         }
     }
 
+    @Test func anAdministratorMayRevokeItsOwnToken() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                let auth = try await client.request("AUTH \(token)")
+                let id = try #require(auth.split(separator: " ").first { $0.hasPrefix("token=") }?.dropFirst(6))
+                #expect(try await client.request("TOKEN REVOKE \(id)") == "OK revoked token=\(id)")
+                #expect(try await client.request("COUNTY LIST").hasPrefix("ERR AUTH_FAILED "))
+                let audited = try await database.pool.withConnection { connection in
+                    try connection.query("SELECT count(*) FROM audit_log WHERE command = 'TOKEN REVOKE'").first!.int(0)
+                }
+                #expect(audited == 1)
+                await client.close()
+            }
+        }
+    }
+
     @Test func aRevokedTokenStopsWorkingOnAnOpenConnection() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()

@@ -71,14 +71,16 @@ struct PGAudit: AuditGateway {
     let connection: PGConnection
 
     /// One statement records the entry and checks its actor's token: a write whose token was
-    /// revoked while it ran stores nothing.
+    /// revoked while it ran stores nothing. A token revoked by this very transaction (now() is
+    /// its start) still signs it: an administrator may revoke its own token.
     func record(_ entry: AuditEntry) throws -> Bool {
         try connection.query(
             """
             INSERT INTO audit_log (token_id, role, scope, command, target, changes)
             SELECT id, \(entry.actor.role.rawValue), \(entry.actor.scope), \(entry.command), \(entry.target),
                    \(entry.changesJSON)::jsonb
-            FROM api_token WHERE id = \(entry.actor.tokenID) AND \(unsafeSQL: PGTokens.valid)
+            FROM api_token
+            WHERE id = \(entry.actor.tokenID) AND (\(unsafeSQL: PGTokens.valid) OR revoked_at = now())
             """
         ).affectedRows == 1
     }
