@@ -20,8 +20,6 @@ public struct CommandRegistry: Sendable {
         Set(commands.filter(\.takesDataBlock).map(\.name))
     }
 
-    public func spec(named name: String) -> CommandSpec? { byName[asciiUppercased(name)] }
-
     /// The command and the request as it sees it (a subverb is taken off the words).
     public func resolve(_ request: Request) throws(ProtocolError) -> (CommandSpec, Request) {
         if let sub = request.words.first, let spec = byName["\(request.verb) \(asciiUppercased(sub))"] {

@@ -30,18 +30,6 @@ public enum Scope: Sendable, Equatable {
         }
     }
 
-    /// Written as stored.
-    public var text: String {
-        switch self {
-        case .everything: ""
-        case .county(let code): "county:\(code)"
-        case .westProvince(let code): "province:\(code)"
-        case .organisation(let id): "org:\(id)"
-        case .eastProvince(let code): "province:\(code)"
-        case .eastCity(let name): "city:\(name)"
-        }
-    }
-
     public var isWest: Bool {
         switch self {
         case .county, .westProvince: true
