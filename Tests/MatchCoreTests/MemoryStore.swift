@@ -27,6 +27,7 @@ final class MemoryStore: Store {
         var offers: [Int64: Offer] = [:]
         var matches: [Int64: MatchInfo] = [:]
         var declined: Set<PairID> = []
+        var requests: [String: EarlierRequest] = [:]
         var lastID: Int64 = 0
 
         mutating func nextID() -> Int64 {
@@ -148,7 +149,9 @@ struct NotKeptInMemory: Error, CustomStringConvertible {
 }
 
 /// One unit's copy of the tables, seen through the gateways.
-final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway, OfferGateway, MatchGateway, ReportGateway {
+final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway, OfferGateway, MatchGateway, ReportGateway,
+    RequestGateway
+{
     var tables: MemoryStore.Tables
 
     init(_ tables: MemoryStore.Tables) {
@@ -156,7 +159,8 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
     }
 
     var gateways: Gateways {
-        Gateways(tokens: self, audit: self, registry: self, needs: self, offers: self, matches: self, reports: self)
+        Gateways(
+            tokens: self, audit: self, registry: self, needs: self, offers: self, matches: self, reports: self, requests: self)
     }
 
     func step<T>(audit: AuditEntry, _ body: (Gateways, inout AuditEntry) throws -> T) throws -> T {
@@ -309,6 +313,25 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
     func save(_ need: Need, supersedingProposals: Bool) throws {
         tables.needs[need.id] = need
         if supersedingProposals { supersede { $0.need == need.id } }
+    }
+
+    func add(_ need: Need) throws -> Int64 {
+        var stored = need
+        stored.id = tables.nextID()
+        tables.needs[stored.id] = stored
+        return stored.id
+    }
+
+    // MARK: Client requests (no window in memory: a key is remembered for the test's length)
+
+    func earlier(token: Int64, key: String, withinHours hours: Int) throws -> EarlierRequest? {
+        tables.requests["\(token)/\(key)"]
+    }
+
+    func remember(token: Int64, key: String, _ stored: EarlierRequest, withinHours hours: Int) throws -> Bool {
+        guard tables.requests["\(token)/\(key)"] == nil else { return false }
+        tables.requests["\(token)/\(key)"] = stored
+        return true
     }
 
     private var importing: [Need] = []

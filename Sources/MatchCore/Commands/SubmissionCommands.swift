@@ -18,10 +18,11 @@ enum SubmissionCommands {
     static let needAdd = CommandSpec(
         "NEED ADD",
         usage:
-            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
-        summary: "submit a county's need (west: a county of its scope)", access: .west
+            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…] [req=<key>]",
+        summary: "submit a county's need (west: a county of its scope); a retry with the same req= stores it once", access: .west
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: Set(["county", "kind"] + needFields))
+        try context.validate(request, words: 0...0, options: Set(["county", "kind", ClientRequests.option] + needFields))
+        let key = try ClientRequests.key(request)
         let principal = try context.principal(session)
         let scope = try context.scope(session)
         let countyCode = try RegistryCommands.countyCode(try request.requiredText("county"))
@@ -36,6 +37,28 @@ enum SubmissionCommands {
             note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields))
+        if let key {
+            let token = principal.tokenID
+            let stored = try await context.write(target: "need", changes: audit.changes + [("req", key)]) { db, audit in
+                if let earlier = try db.requests.earlier(token: token, key: key, withinHours: ClientRequests.windowHours) {
+                    let id = try ClientRequests.storedID(earlier, noun: "need", key: key)
+                    guard let stored = try db.needs.load(id, lock: false) else { throw ProtocolError(.notFound, "no need \(id)") }
+                    audit.target = earlier.target
+                    audit.changes.append(("replay", "yes"))
+                    return stored
+                }
+                guard try db.registry.county(code: need.county) != nil else {
+                    throw ProtocolError(.badArg, "county: no county \(need.county); COUNTY LIST shows them")
+                }
+                try checkOccupationsExist(need.occupations, in: db.registry)
+                var stored = need
+                stored.id = try db.needs.add(need)
+                audit.target = "need:\(stored.id)"
+                try ClientRequests.remember(EarlierRequest(target: audit.target, rows: 1), token: token, key: key, in: db)
+                return stored
+            }
+            return .record(record(stored, showPrivate: true))
+        }
         // Outside a batch concurrent NEED ADDs share one statement (group commit); inside one the
         // need is part of the batch's transaction.
         let outcome: NeedInsertOutcome
@@ -148,10 +171,13 @@ enum SubmissionCommands {
     static let offerAdd = CommandSpec(
         "OFFER ADD",
         usage:
-            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [note=…] [private-note=…]",
-        summary: "submit an organisation's offer (east: an organisation of its scope)", access: .east
+            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [note=…] [private-note=…] [req=<key>]",
+        summary: "submit an organisation's offer (east: an organisation of its scope); a retry with the same req= stores it once",
+        access: .east
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: Set(["org", "kind"] + offerFields))
+        try context.validate(request, words: 0...0, options: Set(["org", "kind", ClientRequests.option] + offerFields))
+        let key = try ClientRequests.key(request)
+        let token = try context.principal(session).tokenID
         let scope = try context.scope(session)
         guard let orgID = try request.integer("org", in: 1...Int64.max) else { throw ProtocolError(.badArg, "org= is required") }
         let (from, to) = try window(request, required: true)
@@ -163,7 +189,15 @@ enum SubmissionCommands {
             conditions: try request.text("conditions", maxLength: 2_000) ?? "", note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         let spec = context.spec
-        let stored = try await context.write(target: "offer", changes: request.changes(["org", "kind"] + offerFields)) { db, audit in
+        let changes = request.changes(["org", "kind"] + offerFields) + (key.map { [("req", $0)] } ?? [])
+        let stored = try await context.write(target: "offer", changes: changes) { db, audit in
+            if let key, let earlier = try db.requests.earlier(token: token, key: key, withinHours: ClientRequests.windowHours) {
+                let id = try ClientRequests.storedID(earlier, noun: "offer", key: key)
+                guard let stored = try db.offers.load(id, lock: false) else { throw ProtocolError(.notFound, "no offer \(id)") }
+                audit.target = earlier.target
+                audit.changes.append(("replay", "yes"))
+                return stored.offer
+            }
             guard let organisation = try db.registry.organisation(id: orgID) else {
                 throw ProtocolError(.badArg, "org: no organisation \(orgID); ORG LIST shows them")
             }
@@ -172,6 +206,7 @@ enum SubmissionCommands {
             var stored = offer
             stored.id = try db.offers.insert(offer)
             audit.target = "offer:\(stored.id)"
+            if let key { try ClientRequests.remember(EarlierRequest(target: audit.target, rows: 1), token: token, key: key, in: db) }
             return stored
         }
         return .record(record(stored, showPrivate: true))

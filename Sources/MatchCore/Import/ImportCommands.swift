@@ -7,7 +7,7 @@ enum ImportCommands {
     static let all: [CommandSpec] = [needImport, offerImport, needExport, offerExport]
 
     static let needImport = CommandSpec(
-        "NEED IMPORT", usage: "NEED IMPORT [encoding=utf-8|gb18030]",
+        "NEED IMPORT", usage: "NEED IMPORT [encoding=utf-8|gb18030] [req=<key>]",
         summary: "import needs from CSV lines that follow, header first, up to a line holding only . (all or nothing)",
         access: .west, takesDataBlock: true
     ) { request, session, context in
@@ -15,7 +15,7 @@ enum ImportCommands {
     }
 
     static let offerImport = CommandSpec(
-        "OFFER IMPORT", usage: "OFFER IMPORT [encoding=utf-8|gb18030]",
+        "OFFER IMPORT", usage: "OFFER IMPORT [encoding=utf-8|gb18030] [req=<key>]",
         summary: "import offers from CSV lines that follow, header first, up to a line holding only . (all or nothing)",
         access: .east, takesDataBlock: true
     ) { request, session, context in
@@ -27,7 +27,8 @@ enum ImportCommands {
     static func importRows(
         _ target: ImportConverter.Target, _ request: Request, _ session: inout Session, _ context: CommandContext
     ) async throws -> Reply {
-        try context.validate(request, words: 0...0, options: ["encoding"])
+        try context.validate(request, words: 0...0, options: ["encoding", ClientRequests.option])
+        let key = try ClientRequests.key(request)
         guard let block = context.dataBlock else {
             throw ProtocolError(.badArg, "\(context.spec.name) needs its CSV lines after it, ended by a line holding only .")
         }
@@ -36,9 +37,10 @@ enum ImportCommands {
         let encoding = try request.choice("encoding", ImportEncoding.self) ?? .utf8
         let audit = AuditEntry(
             actor: principal, command: context.spec.name, target: target == .needs ? "need" : "offer",
-            changes: [("encoding", encoding.rawValue)])
+            changes: [("encoding", encoding.rawValue)] + (key.map { [("req", $0)] } ?? []))
         let stored = try await context.withLongUnit { unit in
-            try await streamRows(target, from: block, encoding: encoding, scope: scope, into: unit, audit: audit, context: context)
+            try await streamRows(
+                target, from: block, encoding: encoding, scope: scope, key: key, into: unit, audit: audit, context: context)
         }
         return .ok("imported \(stored) \(target == .needs ? "needs" : "offers")")
     }
@@ -46,17 +48,32 @@ enum ImportCommands {
     /// The rows go to the store in chunks as they arrive; whatever stops the import leaves the
     /// unit to be rolled back, so nothing is stored.
     static func streamRows(
-        _ target: ImportConverter.Target, from block: any DataBlockSource, encoding: ImportEncoding, scope: Scope,
+        _ target: ImportConverter.Target, from block: any DataBlockSource, encoding: ImportEncoding, scope: Scope, key: String?,
         into unit: any LongUnit, audit: AuditEntry, context: CommandContext
     ) async throws -> Int {
         let token = audit.actor.tokenID
-        let reference = try await unit.read(token: token) { db in
+        let noun = target == .needs ? "need" : "offer"
+        // A retry of an import that was stored is answered with what it stored; its block is
+        // read and dropped.
+        let start = try await unit.read(token: token) { db -> ImportStart in
+            if let key, let earlier = try db.requests.earlier(token: token, key: key, withinHours: ClientRequests.windowHours) {
+                guard earlier.target == noun else {
+                    throw ProtocolError(
+                        .conflict, "req=\(key) was used for \(earlier.target) within \(ClientRequests.windowHours) h; choose another key")
+                }
+                return .replay(rows: earlier.rows)
+            }
             let reference = try db.registry.importReference()
             switch target {
             case .needs: try db.needs.beginImport()
             case .offers: try db.offers.beginImport()
             }
-            return reference
+            return .fresh(reference)
+        }
+        let reference: ImportReference
+        switch start {
+        case .replay(let rows): return rows
+        case .fresh(let fresh): reference = fresh
         }
         var reader = CSVReader()
         var converter: ImportConverter?
@@ -104,8 +121,18 @@ enum ImportCommands {
                 case .offers: try db.offers.endImport()
                 }
             audit.changes.append(("rows", "\(stored)"))
+            if let key {
+                try ClientRequests.remember(EarlierRequest(target: noun, rows: stored), token: token, key: key, in: db)
+            }
             return stored
         }
+    }
+
+    /// How an import begins: with the codes to check its rows against, or as the retry of one
+    /// that was stored.
+    enum ImportStart: Sendable {
+        case fresh(ImportReference)
+        case replay(rows: Int)
     }
 
     /// Rows per trip to the store: large enough that the trips cost little, small enough that a

@@ -12,10 +12,11 @@ public struct Gateways {
     public var offers: any OfferGateway
     public var matches: any MatchGateway
     public var reports: any ReportGateway
+    public var requests: any RequestGateway
 
     public init(
         tokens: any TokenGateway, audit: any AuditGateway, registry: any RegistryGateway, needs: any NeedGateway,
-        offers: any OfferGateway, matches: any MatchGateway, reports: any ReportGateway
+        offers: any OfferGateway, matches: any MatchGateway, reports: any ReportGateway, requests: any RequestGateway
     ) {
         self.tokens = tokens
         self.audit = audit
@@ -24,7 +25,28 @@ public struct Gateways {
         self.offers = offers
         self.matches = matches
         self.reports = reports
+        self.requests = requests
     }
+}
+
+/// What a client's earlier request with the same `req=` key stored.
+public struct EarlierRequest: Sendable, Equatable {
+    public var target: String
+    public var rows: Int
+
+    public init(target: String, rows: Int) {
+        self.target = target
+        self.rows = rows
+    }
+}
+
+/// Client request keys (`req=`), which make a retried write idempotent within a window.
+public protocol RequestGateway {
+    /// What the token's request `key` stored, if it did so within the last `hours`.
+    func earlier(token: Int64, key: String, withinHours hours: Int) throws -> EarlierRequest?
+    /// Remembers what the request stored; false when another unit holds the same key (a retry
+    /// running beside the first request) — the caller refuses rather than storing twice.
+    func remember(token: Int64, key: String, _ stored: EarlierRequest, withinHours hours: Int) throws -> Bool
 }
 
 public protocol TokenGateway {
@@ -95,6 +117,8 @@ public protocol NeedGateway {
     /// Writes every field of a need that exists; with `supersedingProposals`, its unanswered
     /// proposals are superseded by the same statement.
     func save(_ need: Need, supersedingProposals: Bool) throws
+    /// Stores one need whose county and occupations the caller has checked; returns its id.
+    func add(_ need: Need) throws -> Int64
     /// Streams imported needs into the table (COPY), inside the unit's transaction.
     func beginImport() throws
     func importRows(_ needs: [Need]) throws

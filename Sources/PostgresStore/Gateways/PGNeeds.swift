@@ -154,6 +154,22 @@ struct PGNeeds: NeedGateway {
             """)
     }
 
+    func add(_ need: Need) throws -> Int64 {
+        guard
+            let row = try connection.query(
+                """
+                INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
+                                  private_note)
+                VALUES (\(need.county), \(need.kind.rawValue), \(PGText.array(need.occupations))::text[], \(need.quantity),
+                        \(need.from.description)::date, \(need.to.description)::date, \(need.priority), \(need.povertyFocus),
+                        \(need.note), \(need.privateNote))
+                RETURNING id
+                """
+            ).first
+        else { throw PGError(sqlState: nil, message: "INSERT … RETURNING gave no row") }
+        return try row.int64(0)
+    }
+
     func beginImport() throws {
         try connection.copyStart(
             "COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note) FROM STDIN"

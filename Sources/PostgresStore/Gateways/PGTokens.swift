@@ -115,3 +115,28 @@ struct PGAudit: AuditGateway {
         }
     }
 }
+
+/// Client request keys: what a `req=` request stored, for its retries.
+struct PGRequests: RequestGateway {
+    let connection: PGConnection
+
+    func earlier(token: Int64, key: String, withinHours hours: Int) throws -> EarlierRequest? {
+        try connection.query(
+            """
+            SELECT target, rows FROM client_request
+            WHERE token_id = \(token) AND request = \(key) AND created_at > now() - make_interval(hours => \(hours))
+            """
+        ).first.map { EarlierRequest(target: try $0.string(0), rows: try $0.int(1)) }
+    }
+
+    func remember(token: Int64, key: String, _ stored: EarlierRequest, withinHours hours: Int) throws -> Bool {
+        // A key older than the window is free again; a live one belongs to its first request.
+        try connection.query(
+            """
+            INSERT INTO client_request (token_id, request, target, rows) VALUES (\(token), \(key), \(stored.target), \(stored.rows))
+            ON CONFLICT (token_id, request) DO UPDATE SET target = excluded.target, rows = excluded.rows, created_at = now()
+            WHERE client_request.created_at <= now() - make_interval(hours => \(hours))
+            """
+        ).affectedRows == 1
+    }
+}
