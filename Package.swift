@@ -56,11 +56,11 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // TCP transport: framing decoder, connections, graceful shutdown. Knows nothing of SQL.
+        // TCP transport: framing, limits, connections, graceful shutdown. Serves any LineResponder.
         .target(
             name: "LineServer",
             dependencies: [
-                "CommandProtocol", "MatchCore",
+                "CommandProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore",
+                "LineServer", "PostgresStore", "MatchCore", "CommandProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,63 +1,75 @@
 import CommandProtocol
 import Logging
-import MatchCore
 import NIOCore
 import Synchronization
 
 /// One connection's read–answer loop. Lines are answered strictly in order, one reply each.
-struct ConnectionSession {
+struct ConnectionSession<Responder: LineResponder> {
     typealias Inbound = NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
     typealias Outbound = NIOAsyncChannelOutboundWriter<ByteBuffer>
 
     let channel: any Channel
     let inbound: InboundReader
     let outbound: Outbound
-    let handler: CommandHandler
+    let responder: Responder
+    let limits: LineLimits
     let logger: Logger
     let shutdownFlag: SharedFlag
-    private var session = Session()
+    private var session: Responder.Session
     private var lastActivity = ContinuousClock.now
+    private var readFirstLine = false
 
     init(
-        channel: any Channel, inbound: Inbound, outbound: Outbound, handler: CommandHandler, logger: Logger,
-        shutdownFlag: SharedFlag
+        channel: any Channel, inbound: Inbound, outbound: Outbound, responder: Responder, limits: LineLimits,
+        logger: Logger, shutdownFlag: SharedFlag
     ) {
         self.shutdownFlag = shutdownFlag
         self.channel = channel
         self.inbound = InboundReader(inbound)
         self.outbound = outbound
-        self.handler = handler
+        self.responder = responder
+        self.limits = limits
         self.logger = logger
+        self.session = responder.makeSession()
     }
 
-    /// Runs the loop, then gives the handler the chance to release what the session held.
+    /// Runs the loop, then gives the responder the chance to release what the session held.
     mutating func run() async throws {
         do {
             try await loop()
         } catch {
-            await handler.endSession(session)
+            await responder.endSession(session)
             throw error
         }
-        await handler.endSession(session)
+        await responder.endSession(session)
     }
 
     private mutating func loop() async throws {
-        try await send(handler.greeting)
+        try await send(responder.greeting)
         while let event = try await inbound.next() {
             switch event {
-            case .frame(.line(let bytes, let announcesDataBlock)):
+            case .frame(.line(var line, let announcesDataBlock)):
+                if !readFirstLine {
+                    readFirstLine = true
+                    line = FirstLine.withoutByteOrderMark(line)
+                    if let refusal = FirstLine.refusal(for: line) {
+                        try await send(refusal)
+                        try await closeAfterReply()
+                        return
+                    }
+                }
                 let block = announcesDataBlock ? FramedDataBlock(inbound) : nil
-                let reply = await handler.handle(line: bytes, session: &session, dataBlock: block)
+                let reply = await responder.respond(line: line, session: &session, dataBlock: block)
                 // The block belongs to its command even when the command was refused or stopped early.
                 if let block { try await block.skipRest() }
                 if let reply { try await send(reply) }
-                if session.shouldClose {
+                if responder.shouldClose(session) {
                     try await closeAfterReply()
                     return
                 }
             case .frame(.lineTooLong(let length)):
                 try await send(
-                    .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(handler.settings.maximumLineLength); it was discarded"))
+                    .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(limits.maximumLineLength); it was discarded"))
             case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd), .frames:
                 // The block of an announcing line that was itself too long: its command was never
                 // read, so its data is dropped with it. (The reader never returns `.frames`.)
@@ -66,9 +78,8 @@ struct ConnectionSession {
                 // No input for the timeout; but a long command may have just finished, and its
                 // client deserves the full time from its reply. (The 10 % slack absorbs the gap
                 // between reading a line and finishing its reply.)
-                let timeout = Duration.seconds(handler.settings.idleTimeoutSeconds)
-                if ContinuousClock.now - lastActivity >= timeout * 0.9 {
-                    try await send(.error(.idleTimeout, "no request for \(handler.settings.idleTimeoutSeconds) s; closing"))
+                if ContinuousClock.now - lastActivity >= limits.idleTimeout * 0.9 {
+                    try await send(.error(.idleTimeout, "no request for \(limits.idleTimeout.components.seconds) s; closing"))
                     try await closeAfterReply()
                     return
                 }

@@ -1,15 +1,14 @@
 import CommandProtocol
 import Logging
-import MatchCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// The TCP side of ewmatch: accepts connections, frames their input, answers each line in order
-/// through `CommandHandler`, and shuts down gracefully (stop accepting, finish the command in
-/// flight on each connection, tell idle clients, close).
-public final class LineServer: Service, Sendable {
+/// through its responder, enforces the responder's limits, and shuts down gracefully (stop
+/// accepting, finish the command in flight on each connection, tell idle clients, close).
+public final class LineServer<Responder: LineResponder>: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
@@ -21,25 +20,24 @@ public final class LineServer: Service, Sendable {
     }
 
     private let configuration: Configuration
-    private let handler: CommandHandler
+    private let responder: Responder
     private let logger: Logger
     private let onRunning: @Sendable (SocketAddress) async -> Void
     private let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
 
     public init(
-        configuration: Configuration, handler: CommandHandler, logger: Logger,
+        configuration: Configuration, responder: Responder, logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.handler = handler
+        self.responder = responder
         self.logger = logger
         self.onRunning = onRunning
     }
 
     public func run() async throws {
-        let settings = handler.settings
-        let dataBlockCommands = handler.registry.dataBlockCommands
+        let limits = responder.limits
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -48,8 +46,8 @@ public final class LineServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         FrameHandler(
-                            framer: LineFramer(maximumLineLength: settings.maximumLineLength, dataBlockCommands: dataBlockCommands),
-                            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands),
+                            idleTimeout: TimeAmount(limits.idleTimeout)))
                     return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -66,7 +64,7 @@ public final class LineServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                        group.addTask { await self.serve(connection, limits: limits) }
                     }
                 }
             }
@@ -77,7 +75,7 @@ public final class LineServer: Service, Sendable {
         logger.info("all connections closed")
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>, limits: LineLimits) async {
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
         var logger = self.logger
         logger[metadataKey: "conn"] = "\(id)"
@@ -89,10 +87,10 @@ public final class LineServer: Service, Sendable {
                 let shutdownFlag = SharedFlag()
                 var session = ConnectionSession(
                     channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound,
-                    handler: handler, logger: logger, shutdownFlag: shutdownFlag)
-                if open > handler.settings.maximumConnections {
+                    responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag)
+                if open > limits.maximumConnections {
                     logger.notice("connection limit reached; refusing")
-                    try await session.refuse(.error(.busy, "too many connections (limit \(handler.settings.maximumConnections)); try again later"))
+                    try await session.refuse(.error(.busy, "too many connections (limit \(limits.maximumConnections)); try again later"))
                     return
                 }
                 logger.debug("connected")

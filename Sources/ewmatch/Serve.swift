@@ -50,7 +50,7 @@ struct Serve: AsyncParsableCommand {
                 maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
                 maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays)
             let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: logger)
-            let server = LineServer(configuration: .init(host: host, port: port), handler: handler, logger: logger)
+            let server = LineServer(configuration: .init(host: host, port: port), responder: handler, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [pool, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

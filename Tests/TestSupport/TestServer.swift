@@ -1,3 +1,4 @@
+import CommandProtocol
 import Logging
 import LineServer
 import MatchCore
@@ -22,15 +23,24 @@ public enum TestServer {
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let handler = CommandHandler(repository: PostgresRepository(pool: pool), settings: settings, logger: testLogger)
+        return try await with(responder: handler, body)
+    }
+
+    /// The server for any responder, on 127.0.0.1.
+    public static func with<Responder: LineResponder, T: Sendable>(
+        responder: Responder,
+        logger: Logger = testLogger,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
-            configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
+            configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: logger,
             onRunning: { address in
                 continuation.yield(address.port ?? 0)
                 continuation.finish()
             })
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: testLogger))
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -64,9 +74,17 @@ public enum TestServer {
     ) async throws {
         let handler = CommandHandler(
             repository: PostgresRepository(pool: database.pool), settings: settings, logger: testLogger)
+        try await withShutdownControl(responder: handler, host: isolatedHost, body)
+    }
+
+    public static func withShutdownControl<Responder: LineResponder>(
+        responder: Responder,
+        host: String,
+        _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
-            configuration: .init(host: isolatedHost, port: 0), handler: handler, logger: testLogger,
+            configuration: .init(host: host, port: 0), responder: responder, logger: testLogger,
             onRunning: { address in
                 continuation.yield(address.port ?? 0)
                 continuation.finish()
