@@ -16,6 +16,8 @@ struct ConnectionSession<Responder: LineResponder> {
     let logger: Logger
     let shutdownFlag: SharedFlag
     private var session: Responder.Session
+    /// When a request was last read or answered: an idle notice raised while a long command ran
+    /// is stale once its reply has gone out, and the client gets the full time from there.
     private var lastActivity = ContinuousClock.now
     private var readFirstLine = false
 
@@ -70,20 +72,16 @@ struct ConnectionSession<Responder: LineResponder> {
             case .frame(.lineTooLong(let length)):
                 try await send(
                     .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(limits.maximumLineLength); it was discarded"))
-            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd), .frames:
+            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
                 // The block of an announcing line that was itself too long: its command was never
-                // read, so its data is dropped with it. (The reader never returns `.frames`.)
+                // read, so its data is dropped with it.
                 continue
-            case .idle:
-                // No input for the timeout; but a long command may have just finished, and its
-                // client deserves the full time from its reply. (The 10 % slack absorbs the gap
-                // between reading a line and finishing its reply.)
-                if ContinuousClock.now - lastActivity >= limits.idleTimeout * 0.9 {
-                    try await send(.error(.idleTimeout, "no request for \(limits.idleTimeout.components.seconds) s; closing"))
-                    try await closeAfterReply()
-                    return
-                }
-                continue
+            case .notice(.idle):
+                // The 10 % slack absorbs the gap between our reply and the write the idle clock saw.
+                guard ContinuousClock.now - lastActivity >= limits.idleTimeout * 0.9 else { continue }
+                try await send(.error(.idleTimeout, "no request for \(seconds(limits.idleTimeout)) s; closing"))
+                try await closeAfterReply()
+                return
             }
             lastActivity = .now
         }
@@ -115,31 +113,46 @@ struct ConnectionSession<Responder: LineResponder> {
     }
 }
 
-/// The connection's inbound stream, shared by the loop and the data block of the command it runs.
-/// Only the connection's own task uses it.
+/// Whole seconds as an integer, shorter times (tests) as a decimal.
+func seconds(_ duration: Duration) -> String {
+    let (whole, fraction) = duration.components
+    return fraction == 0 ? "\(whole)" : "\(Double(whole) + Double(fraction) / 1e18)"
+}
+
+/// The connection's inbound stream, frame by frame, shared by the loop and the data block of the
+/// command it runs. Only the connection's own task uses it.
 final class InboundReader: @unchecked Sendable {
     private var iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
-    /// The rest of a batch of frames from one read, handed out one by one.
-    private var pending: [LineFramer.Frame] = []
-    private var pendingIndex = 0
+    /// The rest of the frames of the last read, handed out one by one.
+    private var frames: [LineFramer.Frame] = []
+    private var frameIndex = 0
 
     init(_ iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator) {
         self.iterator = iterator
     }
 
-    /// The next single frame or idle notice; never `.frames`.
-    func next() async throws -> ConnectionEvent? {
+    func next() async throws -> ConnectionInput? {
         while true {
-            if pendingIndex < pending.count {
-                defer { pendingIndex += 1 }
-                return .frame(pending[pendingIndex])
+            if frameIndex < frames.count {
+                defer { frameIndex += 1 }
+                return .frame(frames[frameIndex])
             }
             guard let event = try await iterator.next() else { return nil }
-            guard case .frames(let frames) = event else { return event }
-            pending = frames
-            pendingIndex = 0
+            switch event {
+            case .frames(let read):
+                frames = read
+                frameIndex = 0
+            case .notice(let notice):
+                return .notice(notice)
+            }
         }
     }
+}
+
+/// What the connection's loop reads: one frame at a time, or a notice.
+enum ConnectionInput {
+    case frame(LineFramer.Frame)
+    case notice(ConnectionNotice)
 }
 
 /// The lines of one data block, up to its closing `.`.
@@ -160,9 +173,8 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
             case .frame(.dataEnd):
                 finished = true
                 return nil
-            case .frame(.line), .frame(.lineTooLong), .frames, .idle:
-                // The framer is in data mode until the block ends, the reader splits batches, and a
-                // client uploading is not idle.
+            case .frame(.line), .frame(.lineTooLong), .notice(.idle):
+                // The framer is in data mode until the block ends, and a client uploading is not idle.
                 continue
             }
         }

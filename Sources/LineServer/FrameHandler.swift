@@ -1,74 +1,52 @@
 import CommandProtocol
 import NIOCore
 
-/// What a connection's task reads: a frame of the line protocol, or word that input has been
-/// idle for the configured time.
+/// What a connection's task receives from its channel.
 enum ConnectionEvent: Sendable {
-    case frame(LineFramer.Frame)
-    /// Every frame one socket read completed, in order: a pipelined script or an import block
-    /// crosses into the connection's task once per read, not once per line.
+    /// The frames one socket read completed, in order. A pipelined script crosses into the task
+    /// once per read, not once per line.
     case frames([LineFramer.Frame])
+    case notice(ConnectionNotice)
+}
+
+/// Word from the channel's clocks, delivered in order with the frames.
+enum ConnectionNotice: Sendable, Equatable {
+    /// Neither a read nor a write for the idle timeout (`IdleStateHandler`). It may have been
+    /// raised while a long command ran, so the task checks it against its own last activity.
     case idle
 }
 
 /// Feeds socket bytes to the pure `LineFramer`, which owns every framing rule, and passes on
 /// every frame a read completes. (A `ByteToMessageDecoder` would stop calling back once the
-/// buffer is drained into the framer, stranding the frames still inside it.) It also reports
-/// input that has been idle for `idleTimeout`.
+/// buffer is drained into the framer, stranding the frames still inside it.)
 final class FrameHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ConnectionEvent
 
     private var framer: LineFramer
-    private let idleTimeout: TimeAmount
-    private var lastRead = NIODeadline.now()
-    private var idleCheck: Scheduled<Void>?
 
-    init(framer: LineFramer, idleTimeout: TimeAmount) {
+    init(framer: LineFramer) {
         self.framer = framer
-        self.idleTimeout = idleTimeout
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        scheduleIdleCheck(context: context, at: .now() + idleTimeout)
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastRead = .now()
-        let buffer = unwrapInboundIn(data)
-        framer.append(buffer.readableBytesView)
+        framer.append(unwrapInboundIn(data).readableBytesView)
         var frames: [LineFramer.Frame] = []
         while let frame = framer.next() {
             frames.append(frame)
         }
-        if frames.count == 1 {
-            context.fireChannelRead(wrapInboundOut(.frame(frames[0])))
-        } else if !frames.isEmpty {
+        if !frames.isEmpty {
             context.fireChannelRead(wrapInboundOut(.frames(frames)))
-        }
-    }
-
-    private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
-        idleCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            let due = lastRead + idleTimeout
-            if NIODeadline.now() >= due {
-                // Outside a socket read, so end the "read" too: NIOAsyncChannel delivers what it
-                // was given only on read-complete.
-                context.fireChannelRead(wrapInboundOut(.idle))
-                context.fireChannelReadComplete()
-                scheduleIdleCheck(context: context, at: .now() + idleTimeout)
-            } else {
-                scheduleIdleCheck(context: context, at: due)
-            }
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
+        case IdleStateHandler.IdleStateEvent.all:
+            // Outside a socket read, so end the "read" too: NIOAsyncChannel delivers what it was
+            // given only on read-complete.
+            context.fireChannelRead(wrapInboundOut(.notice(.idle)))
+            context.fireChannelReadComplete()
         case ChannelEvent.inputClosed:
             // A last line without a newline still counts (`printf 'PING' | nc -N`).
             flushLastLine(context: context)
@@ -79,14 +57,13 @@ final class FrameHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleCheck?.cancel()
         flushLastLine(context: context)
         context.fireChannelInactive()
     }
 
     private func flushLastLine(context: ChannelHandlerContext) {
         if let last = framer.finish() {
-            context.fireChannelRead(wrapInboundOut(.frame(last)))
+            context.fireChannelRead(wrapInboundOut(.frames([last])))
             context.fireChannelReadComplete()
         }
     }

@@ -44,10 +44,11 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Replies count as activity too, so a client gets the full idle time after a long command.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
                         FrameHandler(
-                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands),
-                            idleTimeout: TimeAmount(limits.idleTimeout)))
+                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands)))
                     return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
