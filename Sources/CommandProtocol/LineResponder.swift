@@ -18,6 +18,9 @@ public protocol LineResponder: Sendable {
     /// Whether the connection is closed once the reply just sent has gone out (QUIT, too many
     /// failed sign-ins).
     func shouldClose(_ session: Session) -> Bool
+    /// Whether the session has signed in; one that has not within `limits.authenticationTimeout`
+    /// of connecting is closed.
+    func isAuthenticated(_ session: Session) -> Bool
 }
 
 /// The limits a line server enforces for its responder, which announces them (CAPA).
@@ -25,14 +28,29 @@ public struct LineLimits: Sendable {
     public var maximumLineLength: Int
     /// Upper-cased `"VERB SUBVERB"` pairs whose request line is followed by a data block.
     public var dataBlockCommands: Set<String>
-    /// A connection without a request for this long is closed.
+    /// A connection without a request or a reply for this long is closed. A request line must
+    /// also end within this time of its first byte, so bytes trickling in cannot hold a
+    /// connection open.
     public var idleTimeout: Duration
     public var maximumConnections: Int
+    /// How soon after connecting a session must have signed in; nil when it need not.
+    public var authenticationTimeout: Duration?
+    /// A data block must end within this time after its command line, extended by one second
+    /// for every `dataBlockMinimumBytesPerSecond` bytes of it received: an upload may pause, but
+    /// one that falls behind that rate on average is cut off.
+    public var dataBlockTimeout: Duration
+    public var dataBlockMinimumBytesPerSecond: Int
 
-    public init(maximumLineLength: Int, dataBlockCommands: Set<String>, idleTimeout: Duration, maximumConnections: Int) {
+    public init(
+        maximumLineLength: Int, dataBlockCommands: Set<String>, idleTimeout: Duration, maximumConnections: Int,
+        authenticationTimeout: Duration?, dataBlockTimeout: Duration, dataBlockMinimumBytesPerSecond: Int
+    ) {
         self.maximumLineLength = maximumLineLength
         self.dataBlockCommands = dataBlockCommands
         self.idleTimeout = idleTimeout
         self.maximumConnections = maximumConnections
+        self.authenticationTimeout = authenticationTimeout
+        self.dataBlockTimeout = dataBlockTimeout
+        self.dataBlockMinimumBytesPerSecond = dataBlockMinimumBytesPerSecond
     }
 }

@@ -38,9 +38,15 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
 
     public func run() async throws {
         let limits = responder.limits
+        let logger = self.logger
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(logger: logger))
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -48,7 +54,8 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
                         FrameHandler(
-                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands)))
+                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands),
+                            limits: limits))
                     return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -87,7 +94,7 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 let shutdownFlag = SharedFlag()
                 var session = ConnectionSession(
-                    channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound,
+                    connection: Connection(channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound),
                     responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag)
                 if open > limits.maximumConnections {
                     logger.notice("connection limit reached; refusing")
@@ -109,3 +116,39 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         logger.debug("disconnected")
     }
 }
+
+/// Accepting fails at the file-descriptor limit (EMFILE, ENFILE). NIO's `AcceptBackoffHandler`,
+/// which the bootstrap puts after this handler, cannot help when the first accept of a wake-up
+/// fails: the channel then still counts its read as pending, asks for no new one, and the event
+/// loop retries at once, forever. So this handler stops accepting for a second itself, and tells
+/// the operator each time: the clients waiting meanwhile get no greeting and no `ERR BUSY`.
+final class AcceptErrorHandler: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+
+    static let pause = TimeAmount.seconds(1)
+
+    private let logger: Logger
+    private var paused = false
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        defer { context.fireErrorCaught(error) }
+        guard error is IOError, !paused, let options = context.channel.syncOptions else { return }
+        logger.warning(
+            "cannot accept connections; trying again in 1 s (at the file-descriptor limit: raise `ulimit -n` or lower --max-connections)",
+            metadata: ["error": "\(error)"])
+        // Fails only once the channel is closed, and then nothing is to be accepted anyway.
+        try? options.setOption(.autoRead, value: false)
+        paused = true
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.pause) { [self] in
+            paused = false
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension AcceptErrorHandler: Sendable {}

@@ -6,7 +6,10 @@ extension CommandHandler: LineResponder {
     public var limits: LineLimits {
         LineLimits(
             maximumLineLength: settings.maximumLineLength, dataBlockCommands: registry.dataBlockCommands,
-            idleTimeout: .seconds(settings.idleTimeoutSeconds), maximumConnections: settings.maximumConnections)
+            idleTimeout: .seconds(settings.idleTimeoutSeconds), maximumConnections: settings.maximumConnections,
+            authenticationTimeout: .seconds(settings.authenticationTimeoutSeconds),
+            dataBlockTimeout: .seconds(settings.dataBlockTimeoutSeconds),
+            dataBlockMinimumBytesPerSecond: settings.dataBlockMinimumBytesPerSecond)
     }
 
     public func makeSession() -> Session { Session() }
@@ -16,4 +19,6 @@ extension CommandHandler: LineResponder {
     }
 
     public func shouldClose(_ session: Session) -> Bool { session.shouldClose }
+
+    public func isAuthenticated(_ session: Session) -> Bool { session.principal != nil }
 }
