@@ -73,7 +73,7 @@ struct ConnectionSession<Responder: LineResponder> {
         if shutdownFlag.isSet {
             try await connection.send(.error(.shuttingDown, "the server is shutting down; reconnect later"))
         }
-        connection.finish()
+        try await connection.finish()
     }
 
     /// Answers one request line (and reads its data block); false when the connection is to close.
@@ -155,14 +155,20 @@ func seconds(_ duration: Duration) -> String {
 }
 
 /// The connection's input, frame by frame, shared by the loop and the data block of the command it
-/// runs, and its output. Only the connection's own task uses it.
+/// runs, and its output, with the replies to the lines of one read gathered into one write.
+/// Only the connection's own task uses it.
 final class Connection: @unchecked Sendable {
+    /// Replies held back beyond this are written at once, so a connection's memory stays bounded;
+    /// a write this large costs as little per byte as a larger one would.
+    static let gatherLimit = 64 * 1024
+
     let channel: any Channel
     private var inbound: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     /// The rest of the frames of the last read, handed out one by one.
     private var frames: [LineFramer.Frame] = []
     private var frameIndex = 0
+    private var gathered = ByteBuffer()
 
     init(
         channel: any Channel, inbound: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator,
@@ -173,12 +179,16 @@ final class Connection: @unchecked Sendable {
         self.outbound = outbound
     }
 
+    /// The next frame or notice. The replies gathered so far go out before it waits for the socket:
+    /// they are then the answers to every line the server had, and none waits for input that may
+    /// never come.
     func next() async throws -> ConnectionInput? {
         while true {
             if frameIndex < frames.count {
                 defer { frameIndex += 1 }
                 return .frame(frames[frameIndex])
             }
+            try await flush()
             guard let event = try await inbound.next() else { return nil }
             switch event {
             case .frames(let read):
@@ -190,11 +200,23 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Queues a reply behind the ones before it.
     func send(_ reply: Reply) async throws {
-        try await outbound.write(ByteBuffer(string: reply.rendered()))
+        gathered.writeString(reply.rendered())
+        if gathered.readableBytes >= Self.gatherLimit { try await flush() }
     }
 
-    func finish() {
+    private func flush() async throws {
+        guard gathered.readableBytes > 0 else { return }
+        let replies = gathered
+        // The bytes in flight keep their storage; the next replies get their own.
+        gathered.clear()
+        try await outbound.write(replies)
+    }
+
+    /// Sends what is queued and half-closes our side.
+    func finish() async throws {
+        try await flush()
         outbound.finish()
     }
 
@@ -202,7 +224,7 @@ final class Connection: @unchecked Sendable {
     /// closing with unread input would make the kernel send a reset, which can destroy the reply
     /// before the peer reads it.
     func closeAfterReply() async throws {
-        finish()
+        try await finish()
         let channel = self.channel
         let deadline = channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
         defer { deadline.cancel() }

@@ -4,7 +4,8 @@ import NIOCore
 /// What a connection's task receives from its channel.
 enum ConnectionEvent: Sendable {
     /// The frames one socket read completed, in order. A pipelined script crosses into the task
-    /// once per read, not once per line.
+    /// once per read, not once per line, and the task learns where a read ended: there it sends
+    /// the replies it has gathered, in one write.
     case frames([LineFramer.Frame])
     case notice(ConnectionNotice)
 }
