@@ -99,6 +99,16 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // LineServer alone, with a small responder of its own: no database.
+        .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "LineServer", "CommandProtocol", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PostgresStoreTests",
             dependencies: ["PostgresStore", "EmbeddedPostgres", "MatchCore", "TestSupport"],

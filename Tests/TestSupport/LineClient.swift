@@ -91,6 +91,24 @@ public final class LineClient {
         return lines
     }
 
+    /// Sends `bytes` one at a time, `interval` apart, while reading what the server says, until it
+    /// closes the connection; returns the lines read. The bytes may run out first: then it reads
+    /// on until the server closes.
+    public func trickle(_ bytes: [UInt8], every interval: Duration) async throws -> [String] {
+        let outbound = channel.outbound
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for byte in bytes {
+                    try await outbound.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: interval)
+                }
+            }
+            let lines = try await readAll()
+            group.cancelAll()
+            return lines
+        }
+    }
+
     /// Half-closes our side, as `nc -N` does after its last line.
     public func finishSending() {
         channel.outbound.finish()
