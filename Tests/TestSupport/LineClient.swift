@@ -1,3 +1,4 @@
+import CommandProtocol
 import NIOCore
 import NIOPosix
 
@@ -52,18 +53,16 @@ public final class LineClient {
         return reply
     }
 
-    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records.
+    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records, read by the
+    /// protocol's own `ReplyReader` (dot-stuffing undone).
     public func readRecords(after header: String) async throws -> [String] {
-        let parts = header.split(separator: " ")
-        guard parts.count >= 2, parts[0] == "OK", let count = Int(parts[1]) else {
-            throw LineClientError("not a multi-line reply: \(header)")
-        }
-        var records: [String] = []
-        for _ in 0..<count {
+        var reader = ReplyReader()
+        var reply = try reader.take(line: header.utf8)
+        while reply == nil {
             guard let line = try await readLine() else { throw LineClientError("closed inside a multi-line reply") }
-            records.append(line)
+            reply = try reader.take(line: line.utf8)
         }
-        guard try await readLine() == "." else { throw LineClientError("multi-line reply did not end with '.'") }
+        guard case .records(_, let records) = reply else { throw LineClientError("not a multi-line reply: \(header)") }
         return records
     }
 
