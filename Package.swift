@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
