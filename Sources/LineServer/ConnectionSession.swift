@@ -108,9 +108,14 @@ struct ConnectionSession<Responder: LineResponder> {
                 "the input ended inside a data block; nothing of it was stored",
                 metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
             return !responder.shouldClose(session)
-        case .tooSlow, .notAuthenticatedInTime:
+        case .tooSlow:
             logger.info(
                 "a data block arrived too slowly; refused, nothing of it was stored",
+                metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
+            return false
+        case .notAuthenticatedInTime:
+            logger.info(
+                "no AUTH in time, inside a data block; closing, nothing of it was stored",
                 metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
             return false
         }
