@@ -56,11 +56,11 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // TCP transport: framing decoder, connections, graceful shutdown. Knows nothing of SQL.
+        // TCP transport: framing, limits, connections, graceful shutdown. Serves any LineResponder.
         .target(
             name: "LineServer",
             dependencies: [
-                "CommandProtocol", "MatchCore",
+                "CommandProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,6 +73,8 @@ let package = Package(
             dependencies: [
                 "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -95,13 +97,23 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore", "MatchingEngine",
+                "LineServer", "PostgresStore", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // LineServer alone, with a small responder of its own: no database.
+        .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "LineServer", "CommandProtocol", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

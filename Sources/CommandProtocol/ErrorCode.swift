@@ -15,6 +15,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case unavailable = "UNAVAILABLE"
     case outcomeUnknown = "OUTCOME_UNKNOWN"
     case idleTimeout = "IDLE_TIMEOUT"
+    case tooSlow = "TOO_SLOW"
     case shuttingDown = "SHUTTING_DOWN"
     case notThisProtocol = "NOT_THIS_PROTOCOL"
     case `internal` = "INTERNAL"
@@ -22,7 +23,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     /// Whether sending the same request again later can succeed without changing it.
     public var isRetryable: Bool {
         switch self {
-        case .busy, .unavailable, .shuttingDown, .internal, .idleTimeout: true
+        case .busy, .unavailable, .shuttingDown, .internal, .idleTimeout, .tooSlow: true
         default: false
         }
     }
@@ -44,6 +45,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
         case .unavailable: "the database cannot be reached at the moment; the request was not carried out"
         case .outcomeUnknown: "the database connection broke while a write was committing: it may or may not be stored; look before sending it again"
         case .idleTimeout: "the connection was idle too long and is being closed"
+        case .tooSlow: "a request line or data block did not arrive within its time limit, or AUTH did not come within its time after connecting (limits in CAPA); nothing of it was stored and the connection is closed"
         case .shuttingDown: "the server is shutting down and closes the connection"
         case .notThisProtocol: "the first line looked like HTTP; the connection is closed"
         case .internal: "an unexpected server-side failure; it is logged"

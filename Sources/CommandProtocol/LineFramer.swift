@@ -43,6 +43,9 @@ public struct LineFramer: Sendable {
     /// Bytes received but not yet returned as a frame.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
+    /// Whether a line has begun and not yet ended (an over-long one's bytes may be gone already).
+    public var isInsideLine: Bool { bufferedByteCount > 0 || discarding != nil }
+
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         if readIndex > 0 && readIndex >= buffer.count / 2 {
             buffer.removeFirst(readIndex)

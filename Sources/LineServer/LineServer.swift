@@ -1,15 +1,14 @@
 import CommandProtocol
 import Logging
-import MatchCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
 /// The TCP side of ewmatch: accepts connections, frames their input, answers each line in order
-/// through `CommandHandler`, and shuts down gracefully (stop accepting, finish the command in
-/// flight on each connection, tell idle clients, close).
-public final class LineServer: Service, Sendable {
+/// through its responder, enforces the responder's limits, and shuts down gracefully (stop
+/// accepting, finish the command in flight on each connection, tell idle clients, close).
+public final class LineServer<Responder: LineResponder>: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
@@ -21,35 +20,42 @@ public final class LineServer: Service, Sendable {
     }
 
     private let configuration: Configuration
-    private let handler: CommandHandler
+    private let responder: Responder
     private let logger: Logger
     private let onRunning: @Sendable (SocketAddress) async -> Void
     private let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
 
     public init(
-        configuration: Configuration, handler: CommandHandler, logger: Logger,
+        configuration: Configuration, responder: Responder, logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
         self.configuration = configuration
-        self.handler = handler
+        self.responder = responder
         self.logger = logger
         self.onRunning = onRunning
     }
 
     public func run() async throws {
-        let settings = handler.settings
-        let dataBlockCommands = handler.registry.dataBlockCommands
+        let limits = responder.limits
+        let logger = self.logger
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(logger: logger))
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Replies count as activity too, so a client gets the full idle time after a long command.
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
                         FrameHandler(
-                            framer: LineFramer(maximumLineLength: settings.maximumLineLength, dataBlockCommands: dataBlockCommands),
-                            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds))))
+                            framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands),
+                            limits: limits))
                     return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
                         wrappingChannelSynchronously: channel,
                         configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -66,7 +72,7 @@ public final class LineServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection) }
+                        group.addTask { await self.serve(connection, limits: limits) }
                     }
                 }
             }
@@ -77,7 +83,7 @@ public final class LineServer: Service, Sendable {
         logger.info("all connections closed")
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>) async {
+    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>, limits: LineLimits) async {
         let id = connectionIDs.add(1, ordering: .relaxed).newValue
         var logger = self.logger
         logger[metadataKey: "conn"] = "\(id)"
@@ -88,11 +94,11 @@ public final class LineServer: Service, Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 let shutdownFlag = SharedFlag()
                 var session = ConnectionSession(
-                    channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound,
-                    handler: handler, logger: logger, shutdownFlag: shutdownFlag)
-                if open > handler.settings.maximumConnections {
+                    connection: Connection(channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound),
+                    responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag)
+                if open > limits.maximumConnections {
                     logger.notice("connection limit reached; refusing")
-                    try await session.refuse(.error(.busy, "too many connections (limit \(handler.settings.maximumConnections)); try again later"))
+                    try await session.refuse(.error(.busy, "too many connections (limit \(limits.maximumConnections)); try again later"))
                     return
                 }
                 logger.debug("connected")
@@ -110,3 +116,39 @@ public final class LineServer: Service, Sendable {
         logger.debug("disconnected")
     }
 }
+
+/// Accepting fails at the file-descriptor limit (EMFILE, ENFILE). NIO's `AcceptBackoffHandler`,
+/// which the bootstrap puts after this handler, cannot help when the first accept of a wake-up
+/// fails: the channel then still counts its read as pending, asks for no new one, and the event
+/// loop retries at once, forever. So this handler stops accepting for a second itself, and tells
+/// the operator each time: the clients waiting meanwhile get no greeting and no `ERR BUSY`.
+final class AcceptErrorHandler: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+
+    static let pause = TimeAmount.seconds(1)
+
+    private let logger: Logger
+    private var paused = false
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        defer { context.fireErrorCaught(error) }
+        guard error is IOError, !paused, let options = context.channel.syncOptions else { return }
+        logger.warning(
+            "cannot accept connections; trying again in 1 s (at the file-descriptor limit: raise `ulimit -n` or lower --max-connections)",
+            metadata: ["error": "\(error)"])
+        // Fails only once the channel is closed, and then nothing is to be accepted anyway.
+        try? options.setOption(.autoRead, value: false)
+        paused = true
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.pause) { [self] in
+            paused = false
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension AcceptErrorHandler: Sendable {}

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var maximumConnections: Int = 1_024
     @Option(name: .customLong("proposal-days"), help: "Days after which an unanswered proposal expires.")
     var proposalDays: Int = 14
+    @Option(name: .customLong("auth-timeout"), help: "Seconds after connecting by which a client must have sent a good AUTH.")
+    var authTimeout: Int = 30
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -43,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard proposalDays >= 1 else { throw ValidationError("--proposal-days must be at least 1") }
+        guard authTimeout >= 1 else { throw ValidationError("--auth-timeout must be at least 1 second") }
     }
 
     func run() async throws {
@@ -57,9 +60,10 @@ struct Serve: AsyncParsableCommand {
             try await Migrator(pool: pool, logger: logger).migrate()
             let settings = ServerSettings(
                 maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
-                maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays)
+                maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays,
+                authenticationTimeoutSeconds: authTimeout)
             let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: logger)
-            let server = LineServer(configuration: .init(host: host, port: port), handler: handler, logger: logger)
+            let server = LineServer(configuration: .init(host: host, port: port), responder: handler, logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [pool, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

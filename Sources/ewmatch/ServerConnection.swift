@@ -1,10 +1,8 @@
 import ArgumentParser
 import CommandProtocol
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import NIOCore
+import NIOPosix
 
 /// Where a client subcommand (`import`, scripts) finds the server and how it signs in.
 struct ServerOptions: ParsableArguments {
@@ -29,49 +27,40 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
-/// A blocking line-protocol client for the shell commands: one request at a time, replies read
-/// in full (multi-line replies up to their closing `.`).
+/// The line-protocol client of the shell commands, on SwiftNIO like the server: the event loop
+/// does the socket work while the command's thread waits for whole replies, which the protocol's
+/// own `ReplyReader` reads. The commands are scripts, one request after another.
 final class ServerConnection {
-    private let socket: Int32
-    private var buffer: [UInt8] = []
+    private let channel: any Channel
+    private let inbox: ReplyInbox
 
     init(host: String, port: Int) throws {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else {
-            throw ClientError("cannot resolve \(host)")
+        let inbox = ReplyInbox()
+        do {
+            channel = try ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ReplyCollector(inbox)) }
+                }
+                .connect(host: host, port: port).wait()
+        } catch {
+            throw ClientError("cannot connect to \(host):\(port): \(error); is ewmatch serve running?")
         }
-        defer { freeaddrinfo(result) }
-        var connected: Int32 = -1
-        var address: UnsafeMutablePointer<addrinfo>? = first
-        while let candidate = address {
-            let fd = Glibc.socket(candidate.pointee.ai_family, candidate.pointee.ai_socktype, candidate.pointee.ai_protocol)
-            if fd >= 0 && Glibc.connect(fd, candidate.pointee.ai_addr, candidate.pointee.ai_addrlen) == 0 {
-                connected = fd
-                break
-            }
-            if fd >= 0 { close(fd) }
-            address = candidate.pointee.ai_next
-        }
-        guard connected >= 0 else { throw ClientError("cannot connect to \(host):\(port): \(String(cString: strerror(errno))); is ewmatch serve running?") }
-        socket = connected
-        let line = try readLine()
-        guard line.hasPrefix("OK ewmatch") else {
-            close(socket)
-            throw ClientError("\(host):\(port) is not an ewmatch server: \(line)")
+        self.inbox = inbox
+        let greeting = try readLine()
+        guard greeting.hasPrefix("OK ewmatch") else {
+            channel.close(promise: nil)
+            throw ClientError("\(host):\(port) is not an ewmatch server: \(greeting)")
         }
     }
 
-    deinit { close(socket) }
+    deinit { channel.close(promise: nil) }
 
+    /// Waits until the bytes are written, so a long upload goes at the pace the server reads.
     func send(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw ClientError("the server closed the connection") }
-            offset += written
+        do {
+            try channel.writeAndFlush(ByteBuffer(bytes: bytes)).wait()
+        } catch {
+            throw ClientError("the server closed the connection")
         }
     }
 
@@ -81,23 +70,14 @@ final class ServerConnection {
         return try readLine()
     }
 
-    /// Reads one reply: its first line, and the records when it is a multi-line `OK <n> …` (in
-    /// JSON, a header whose `records` counts the lines that follow, with no closing `.`).
+    /// Reads one reply: its first line, and its records when it is a multi-line `OK <n> …` (in
+    /// JSON, a header whose `records` counts the lines that follow).
     func readReply() throws -> (String, [String]) {
-        let first = try readLine()
-        if let header = Self.jsonObject(first) {
-            guard let count = (header["records"] as? NSNumber)?.intValue else { return (first, []) }
-            return (first, try (0..<count).map { _ in try readLine() })
+        switch try inbox.next() {
+        case .records(let header, let records): return (ReceivedReply.records(header: header, records).firstLine, records)
+        case .json(let line, let records): return (line, records)
+        case let reply: return (reply.firstLine, [])
         }
-        let parts = first.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0] == "OK", let count = Int(parts[1]) else { return (first, []) }
-        var records: [String] = []
-        for _ in 0..<count {
-            let line = try readLine()
-            records.append(line.hasPrefix("..") ? String(line.dropFirst()) : line)
-        }
-        guard try readLine() == "." else { throw ClientError("a multi-line reply did not end with '.'") }
-        return (first, records)
     }
 
     /// Whether a reply line, in either format, is an OK.
@@ -112,18 +92,69 @@ final class ServerConnection {
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
 
+    /// Reads a reply of one line (the greeting, an import's answer).
     func readLine() throws -> String {
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeFirst(newline + 1)
-                return line
+        try readReply().0
+    }
+}
+
+/// The replies read so far, handed from the event loop to the command's waiting thread. Its state
+/// is only touched with `condition` locked.
+private final class ReplyInbox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var reader = ReplyReader()
+    private var replies: [ReceivedReply] = []
+    private var end: (any Error)?
+
+    func received(_ bytes: ByteBufferView) {
+        condition.withLock {
+            reader.append(bytes)
+            do {
+                while let reply = try reader.next() { replies.append(reply) }
+            } catch {
+                end = end ?? ClientError("the server's reply could not be read: \(error)")
             }
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
-            guard count > 0 else { throw ClientError("the server closed the connection") }
-            buffer.append(contentsOf: chunk[..<count])
+            condition.broadcast()
         }
+    }
+
+    func ended(_ error: any Error) {
+        condition.withLock {
+            end = end ?? error
+            condition.broadcast()
+        }
+    }
+
+    func next() throws -> ReceivedReply {
+        try condition.withLock {
+            while replies.isEmpty && end == nil { condition.wait() }
+            guard replies.isEmpty, let end else { return replies.removeFirst() }
+            throw end
+        }
+    }
+}
+
+private final class ReplyCollector: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let inbox: ReplyInbox
+
+    init(_ inbox: ReplyInbox) {
+        self.inbox = inbox
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        inbox.received(unwrapInboundIn(data).readableBytesView)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        inbox.ended(ClientError("the server closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        inbox.ended(ClientError("the connection failed: \(error)"))
+        context.close(promise: nil)
     }
 }
 

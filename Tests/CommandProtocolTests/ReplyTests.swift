@@ -174,7 +174,7 @@ struct ErrorCodeTests {
 
     @Test("exactly the transient failures are retryable")
     func retryable() {
-        #expect(Set(ErrorCode.allCases.filter(\.isRetryable)) == [.busy, .unavailable, .idleTimeout, .shuttingDown, .internal])
+        #expect(Set(ErrorCode.allCases.filter(\.isRetryable)) == [.busy, .unavailable, .idleTimeout, .tooSlow, .shuttingDown, .internal])
     }
 
     @Test("ProtocolError becomes one ERR line")

@@ -260,8 +260,8 @@ struct LiveServerTests {
 
     @Test func gracefulShutdownTellsIdleClientsAndStopsAccepting() async throws {
         try await TestDatabase.with { database in
-            try await TestServer.withShutdownControl(database: database) { port, shutdown in
-                let host = TestServer.isolatedHost
+            try await TestServer.withShutdownControl(database: database, host: TestServer.secondIsolatedHost) { port, shutdown in
+                let host = TestServer.secondIsolatedHost
                 let (idle, _) = try await LineClient.connectReady(port: port, host: host)
                 let (busy, _) = try await LineClient.connectReady(port: port, host: host)
                 #expect(try await busy.request("PING") == "OK PONG")

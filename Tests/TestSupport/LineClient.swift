@@ -1,4 +1,4 @@
-import Foundation
+import CommandProtocol
 import NIOCore
 import NIOPosix
 
@@ -53,31 +53,20 @@ public final class LineClient {
         return reply
     }
 
-    /// Reads the rest of a multi-line reply after its `OK <n> …` line: the n records. After
-    /// `FORMAT json` the header is an object whose `records` counts them, with no closing `.`.
+    /// Reads the rest of a multi-line reply after its `OK <n> …` line (after `FORMAT json`, a
+    /// header object whose `records` counts them): the n records, read by the protocol's own
+    /// `ReplyReader` (dot-stuffing undone).
     public func readRecords(after header: String) async throws -> [String] {
-        let count: Int
-        let json = header.hasPrefix("{")
-        if json {
-            let object = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any]
-            guard let records = (object?["records"] as? NSNumber)?.intValue else { throw LineClientError("not a multi-line reply: \(header)") }
-            count = records
-        } else {
-            let parts = header.split(separator: " ")
-            guard parts.count >= 2, parts[0] == "OK", let records = Int(parts[1]) else {
-                throw LineClientError("not a multi-line reply: \(header)")
-            }
-            count = records
-        }
-        var records: [String] = []
-        for _ in 0..<count {
+        var reader = ReplyReader()
+        var reply = try reader.take(line: header.utf8)
+        while reply == nil {
             guard let line = try await readLine() else { throw LineClientError("closed inside a multi-line reply") }
-            records.append(line)
+            reply = try reader.take(line: line.utf8)
         }
-        if !json {
-            guard try await readLine() == "." else { throw LineClientError("multi-line reply did not end with '.'") }
+        switch reply {
+        case .records(_, let records)?, .json(_, let records)?: return records
+        default: throw LineClientError("not a multi-line reply: \(header)")
         }
-        return records
     }
 
     /// The next line without its `\n`, or nil once the server has closed.
@@ -102,6 +91,24 @@ public final class LineClient {
         var lines: [String] = []
         while let line = try await readLine() { lines.append(line) }
         return lines
+    }
+
+    /// Sends `bytes` one at a time, `interval` apart, while reading what the server says, until it
+    /// closes the connection; returns the lines read. The bytes may run out first: then it reads
+    /// on until the server closes.
+    public func trickle(_ bytes: [UInt8], every interval: Duration) async throws -> [String] {
+        let outbound = channel.outbound
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for byte in bytes {
+                    try await outbound.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: interval)
+                }
+            }
+            let lines = try await readAll()
+            group.cancelAll()
+            return lines
+        }
     }
 
     /// Half-closes our side, as `nc -N` does after its last line.

@@ -1,3 +1,4 @@
+import CommandProtocol
 import Logging
 import LineServer
 import MatchCore
@@ -22,15 +23,24 @@ public enum TestServer {
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: testLogger)
+        return try await with(responder: handler, body)
+    }
+
+    /// The server for any responder, on 127.0.0.1.
+    public static func with<Responder: LineResponder, T: Sendable>(
+        responder: Responder,
+        logger: Logger = testLogger,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
-            configuration: .init(host: "127.0.0.1", port: 0), handler: handler, logger: testLogger,
+            configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: logger,
             onRunning: { address in
                 continuation.yield(address.port ?? 0)
                 continuation.finish()
             })
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: testLogger))
+            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -51,22 +61,33 @@ public enum TestServer {
         }
     }
 
-    /// The address `withShutdownControl` listens on: no other test binds it, so once the server is
-    /// down nothing can answer there, whatever port number parallel tests are given.
+    /// Addresses `withShutdownControl` listens on, one per test that uses it: no other test binds
+    /// them, so once the server is down nothing can answer there, whatever port number parallel
+    /// tests are given.
     public static let isolatedHost = "127.0.0.2"
+    public static let secondIsolatedHost = "127.0.0.3"
 
     /// Runs the server inside `body`'s control: `body` gets the port and a trigger that shuts the
     /// server down gracefully and returns once `run()` has returned.
     public static func withShutdownControl(
         database: TestDatabase,
         settings: ServerSettings = ServerSettings(),
+        host: String = isolatedHost,
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
         let handler = CommandHandler(
             store: PGStore(pool: database.pool), settings: settings, logger: testLogger)
+        try await withShutdownControl(responder: handler, host: host, body)
+    }
+
+    public static func withShutdownControl<Responder: LineResponder>(
+        responder: Responder,
+        host: String,
+        _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = LineServer(
-            configuration: .init(host: isolatedHost, port: 0), handler: handler, logger: testLogger,
+            configuration: .init(host: host, port: 0), responder: responder, logger: testLogger,
             onRunning: { address in
                 continuation.yield(address.port ?? 0)
                 continuation.finish()

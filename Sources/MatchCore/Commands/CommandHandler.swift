@@ -21,18 +21,6 @@ public struct CommandHandler: Sendable {
     /// `dataBlock` carries the lines after a line that announced a block.
     public func handle(line: [UInt8], session: inout Session, dataBlock: (any DataBlockSource)? = nil) async -> Reply? {
         session.linesSeen += 1
-        // A script saved by an editor that writes a byte-order mark still starts with a command.
-        if session.linesSeen == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) {
-            return await handle(line: Array(line.dropFirst(3)), firstLine: true, session: &session, dataBlock: dataBlock)
-        }
-        return await handle(line: line, firstLine: session.linesSeen == 1, session: &session, dataBlock: dataBlock)
-    }
-
-    private func handle(line: [UInt8], firstLine: Bool, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply? {
-        if firstLine && CommandParser.looksLikeHTTP(line) {
-            session.shouldClose = true
-            return .error(.notThisProtocol, "this is the ewmatch line protocol, not HTTP; connect with nc")
-        }
         switch CommandParser.parse(line) {
         case .failure(let error):
             return error.reply

@@ -13,6 +13,13 @@ public struct ServerSettings: Sendable {
     public var maximumFailedAuth: Int
     /// Days after which an unanswered proposal expires.
     public var proposalLifetimeDays: Int
+    /// A connection that has not authenticated this long after connecting is closed, so
+    /// anonymous clients cannot hold the connection slots.
+    public var authenticationTimeoutSeconds: Int
+    /// A data block must end this long after its command line, plus a second for every
+    /// `dataBlockMinimumBytesPerSecond` bytes of it received (see `LineLimits`).
+    public var dataBlockTimeoutSeconds: Int
+    public var dataBlockMinimumBytesPerSecond: Int
 
     public init(
         maximumLineLength: Int = 65_536,
@@ -21,7 +28,10 @@ public struct ServerSettings: Sendable {
         defaultPageSize: Int = 100,
         maximumPageSize: Int = 1_000,
         maximumFailedAuth: Int = 10,
-        proposalLifetimeDays: Int = 14
+        proposalLifetimeDays: Int = 14,
+        authenticationTimeoutSeconds: Int = 30,
+        dataBlockTimeoutSeconds: Int = 60,
+        dataBlockMinimumBytesPerSecond: Int = 16_384
     ) {
         self.maximumLineLength = maximumLineLength
         self.idleTimeoutSeconds = idleTimeoutSeconds
@@ -30,6 +40,9 @@ public struct ServerSettings: Sendable {
         self.maximumPageSize = maximumPageSize
         self.maximumFailedAuth = maximumFailedAuth
         self.proposalLifetimeDays = proposalLifetimeDays
+        self.authenticationTimeoutSeconds = authenticationTimeoutSeconds
+        self.dataBlockTimeoutSeconds = dataBlockTimeoutSeconds
+        self.dataBlockMinimumBytesPerSecond = dataBlockMinimumBytesPerSecond
     }
 
     public var greeting: String {
