@@ -68,10 +68,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The composition root: one function builds the services that `serve` and the tests run.
+        .target(
+            name: "EWMatchService",
+            dependencies: [
+                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ewmatch",
             dependencies: [
-                "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
+                "EWMatchService", "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,7 +108,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "LineServer", "PostgresStore", "MatchCore", "MatchingEngine", "CommandProtocol",
+                "EWMatchService", "LineServer", "PostgresStore", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,6 +6,7 @@ import PostgresStore
 import ServiceLifecycle
 import UnixSignals
 import EmbeddedPostgres
+import EWMatchService
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,23 +57,23 @@ struct Serve: AsyncParsableCommand {
         }
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
+        let cluster = ownership == .owned ? embedded : nil
         do {
             try await Migrator(pool: pool, logger: logger).migrate()
-            let settings = ServerSettings(
-                maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
-                maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays,
-                authenticationTimeoutSeconds: authTimeout)
-            let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: logger)
-            let server = LineServer(configuration: .init(host: host, port: port), responder: handler, logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [pool, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
         } catch {
             await pool.close()
-            if ownership == .owned { try? embedded?.stop() }
+            try? cluster?.stop()
             throw error
         }
-        if ownership == .owned { try embedded?.stop() }
+        let settings = ServerSettings(
+            maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
+            maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays,
+            authenticationTimeoutSeconds: authTimeout)
+        let service = EWMatchService(
+            pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: service.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }

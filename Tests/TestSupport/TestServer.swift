@@ -1,4 +1,5 @@
 import CommandProtocol
+import EWMatchService
 import Logging
 import LineServer
 import MatchCore
@@ -22,8 +23,13 @@ public enum TestServer {
         settings: ServerSettings = ServerSettings(),
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
-        let handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: testLogger)
-        return try await with(responder: handler, body)
+        try await run(
+            { onRunning in
+                EWMatchService(
+                    pool: pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0),
+                    logger: testLogger, onRunning: onRunning
+                ).services
+            }, logger: testLogger, body)
     }
 
     /// The server for any responder, on 127.0.0.1.
@@ -32,15 +38,25 @@ public enum TestServer {
         logger: Logger = testLogger,
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
+        try await run(
+            { onRunning in
+                [LineServer(configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: logger, onRunning: onRunning)]
+            }, logger: logger, body)
+    }
+
+    /// Runs the services `make` builds (given what to call once the server listens), gives
+    /// `body` the port, then shuts them down gracefully.
+    static func run<T: Sendable>(
+        _ make: (@escaping @Sendable (SocketAddress) async -> Void) -> [any Service], logger: Logger,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = LineServer(
-            configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: logger,
-            onRunning: { address in
-                continuation.yield(address.port ?? 0)
-                continuation.finish()
-            })
+        let services = make { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -75,9 +91,13 @@ public enum TestServer {
         host: String = isolatedHost,
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
-        let handler = CommandHandler(
-            store: PGStore(pool: database.pool), settings: settings, logger: testLogger)
-        try await withShutdownControl(responder: handler, host: host, body)
+        try await runWithShutdownControl(
+            { onRunning in
+                EWMatchService(
+                    pool: database.pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: host, port: 0),
+                    logger: testLogger, onRunning: onRunning
+                ).services
+            }, body)
     }
 
     public static func withShutdownControl<Responder: LineResponder>(
@@ -85,15 +105,23 @@ public enum TestServer {
         host: String,
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
+        try await runWithShutdownControl(
+            { onRunning in
+                [LineServer(configuration: .init(host: host, port: 0), responder: responder, logger: testLogger, onRunning: onRunning)]
+            }, body)
+    }
+
+    static func runWithShutdownControl(
+        _ make: (@escaping @Sendable (SocketAddress) async -> Void) -> [any Service],
+        _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
+    ) async throws {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = LineServer(
-            configuration: .init(host: host, port: 0), responder: responder, logger: testLogger,
-            onRunning: { address in
-                continuation.yield(address.port ?? 0)
-                continuation.finish()
-            })
+        let services = make { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [], logger: testLogger))
+            configuration: .init(services: services, gracefulShutdownSignals: [], logger: testLogger))
         let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
