@@ -8,7 +8,8 @@ public protocol LineResponder: Sendable {
     var limits: LineLimits { get }
     /// The line a connection gets before anything else.
     var greeting: Reply { get }
-    func makeSession() -> Session
+    /// `peer` is the client's address as text (its IP), or "" when unknown.
+    func makeSession(peer: String) -> Session
     /// The reply to one request line, or nil for a line that gets none (blank, comment).
     /// `dataBlock` carries the lines after a line that announced a block; what the responder
     /// leaves unread of it, the server discards.

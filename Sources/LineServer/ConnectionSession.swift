@@ -22,7 +22,7 @@ struct ConnectionSession<Responder: LineResponder> {
         self.limits = limits
         self.logger = logger
         self.shutdownFlag = shutdownFlag
-        self.session = responder.makeSession()
+        self.session = responder.makeSession(peer: connection.channel.remoteAddress?.ipAddress ?? "")
     }
 
     /// Runs the loop, then gives the responder the chance to release what the session held.

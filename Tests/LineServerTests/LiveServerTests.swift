@@ -124,6 +124,24 @@ struct LiveServerTests {
         }
     }
 
+    @Test func failedAuthIsLimitedPerClientAddressAcrossConnections() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            let settings = ServerSettings(maximumFailedAuthPerAddress: 3)
+            try await TestServer.with(database: database, settings: settings) { port in
+                for _ in 0..<3 {
+                    let (guesser, _) = try await LineClient.connectReady(port: port)
+                    #expect(try await guesser.request("AUTH ewm_0000000000000000000000000000000000000000").hasPrefix("ERR AUTH_FAILED unknown"))
+                    await guesser.close()
+                }
+                // A fresh connection from the same address, even with a good token, waits out the minute.
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("ERR AUTH_FAILED too many failed AUTH from this address"))
+                await client.close()
+            }
+        }
+    }
+
     @Test func anAdministratorMayRevokeItsOwnToken() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()

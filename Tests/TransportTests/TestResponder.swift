@@ -26,7 +26,7 @@ struct TestResponder: LineResponder {
 
     var greeting: Reply { .ok("test ready") }
 
-    func makeSession() -> Session { Session() }
+    func makeSession(peer: String) -> Session { Session() }
 
     func respond(line: [UInt8], session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply? {
         let text = String(decoding: line, as: UTF8.self)

@@ -12,7 +12,11 @@ extension CommandHandler: LineResponder {
             dataBlockMinimumBytesPerSecond: settings.dataBlockMinimumBytesPerSecond)
     }
 
-    public func makeSession() -> Session { Session() }
+    public func makeSession(peer: String) -> Session {
+        var session = Session()
+        session.peer = peer
+        return session
+    }
 
     public func respond(line: [UInt8], session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply? {
         await handle(line: line, session: &session, dataBlock: dataBlock)

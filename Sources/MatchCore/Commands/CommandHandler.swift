@@ -7,11 +7,13 @@ public struct CommandHandler: Sendable {
     public let registry: CommandRegistry
     private let store: any Store
     private let logger: Logger
+    private let authFailures: AuthFailures
 
     public init(store: any Store, settings: ServerSettings, logger: Logger) {
         self.store = store
         self.settings = settings
         self.logger = logger
+        self.authFailures = AuthFailures(limit: settings.maximumFailedAuthPerAddress, window: .seconds(60))
         self.registry = .standard
     }
 
@@ -66,7 +68,7 @@ public struct CommandHandler: Sendable {
             }
             let context = CommandContext(
                 store: store, batch: session.batch?.unit, principal: session.principal, settings: settings, registry: registry,
-                spec: spec, dataBlock: dataBlock)
+                spec: spec, dataBlock: dataBlock, logger: logger, authFailures: authFailures)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply

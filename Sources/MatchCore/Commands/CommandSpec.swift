@@ -1,4 +1,5 @@
 import CommandProtocol
+import Logging
 
 /// One command of the protocol: its help text, who may run it, and what it does.
 public struct CommandSpec: Sendable {
@@ -75,6 +76,9 @@ public struct CommandContext: Sendable {
     public var spec: CommandSpec
     /// The data block after the command line, for commands that take one.
     public var dataBlock: (any DataBlockSource)?
+    public var logger: Logger
+    /// Failed AUTHs per client address, shared by every connection.
+    var authFailures: AuthFailures
 
     /// The batch's unit inside a batch, else the store's own units.
     private var units: any UnitRunner { batch ?? store }

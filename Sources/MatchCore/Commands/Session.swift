@@ -7,6 +7,8 @@ public struct Session: Sendable {
     public var format: OutputFormat = .text
     public var linesSeen = 0
     public var failedAuthAttempts = 0
+    /// The client's address, for limits and logs across its connections ("" when unknown).
+    public var peer = ""
     /// Set by a command (QUIT, a refused HTTP request, too many failed AUTHs) to end the connection
     /// once its reply is sent.
     public var shouldClose = false

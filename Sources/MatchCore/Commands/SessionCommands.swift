@@ -1,4 +1,5 @@
 import CommandProtocol
+import Logging
 
 /// The commands that work before AUTH: connection checks, discovery and authentication.
 enum SessionCommands {
@@ -52,6 +53,7 @@ enum SessionCommands {
             ("page-default", .int(settings.defaultPageSize)),
             ("page-max", .int(settings.maximumPageSize)),
             ("max-failed-auth", .int(settings.maximumFailedAuth)),
+            ("max-failed-auth-per-address-min", .int(settings.maximumFailedAuthPerAddress)),
             ("auth-timeout-s", .int(settings.authenticationTimeoutSeconds)),
             ("data-block-timeout-s", .int(settings.dataBlockTimeoutSeconds)),
             ("data-block-min-bytes-s", .int(settings.dataBlockMinimumBytesPerSecond)),
@@ -70,6 +72,13 @@ enum SessionCommands {
     ) { request, session, context in
         try context.validate(request, words: 1...1)
         let secret = request.words[0]
+        let limit = context.settings.maximumFailedAuth
+        if context.authFailures.isBlocked(session.peer) {
+            context.logger.notice("AUTH refused: too many failures from this address", metadata: ["peer": "\(session.peer)"])
+            return .error(
+                .authFailed,
+                "too many failed AUTH from this address (\(context.settings.maximumFailedAuthPerAddress) a minute); try again later")
+        }
         let principal: Principal?
         if TokenSecret.isWellFormed(secret) {
             principal = try await context.read { try $0.tokens.authenticate(secret: secret) }
@@ -79,7 +88,11 @@ enum SessionCommands {
         guard let principal else {
             session.failedAuthAttempts += 1
             let attempts = session.failedAuthAttempts
-            let limit = context.settings.maximumFailedAuth
+            let fromAddress = context.authFailures.record(session.peer)
+            // Never the secret: a log must not become a list of tokens to try.
+            context.logger.notice(
+                "AUTH failed",
+                metadata: ["peer": "\(session.peer)", "on-connection": "\(attempts)", "from-address": "\(fromAddress)"])
             if attempts >= limit {
                 session.shouldClose = true
                 return .error(.authFailed, "unknown, revoked or expired token; \(attempts) failures, closing the connection")

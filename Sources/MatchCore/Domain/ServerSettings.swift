@@ -11,6 +11,8 @@ public struct ServerSettings: Sendable {
     /// Failed AUTH attempts allowed on one connection before it is closed; from the third on each
     /// failure is answered only after a delay that grows by a second per attempt.
     public var maximumFailedAuth: Int
+    /// Failed AUTH attempts allowed from one client address per minute, over all its connections.
+    public var maximumFailedAuthPerAddress: Int
     /// Days after which an unanswered proposal expires.
     public var proposalLifetimeDays: Int
     /// A connection that has not authenticated this long after connecting is closed, so
@@ -28,6 +30,7 @@ public struct ServerSettings: Sendable {
         defaultPageSize: Int = 100,
         maximumPageSize: Int = 1_000,
         maximumFailedAuth: Int = 10,
+        maximumFailedAuthPerAddress: Int = 30,
         proposalLifetimeDays: Int = 14,
         authenticationTimeoutSeconds: Int = 30,
         dataBlockTimeoutSeconds: Int = 60,
@@ -39,6 +42,7 @@ public struct ServerSettings: Sendable {
         self.defaultPageSize = defaultPageSize
         self.maximumPageSize = maximumPageSize
         self.maximumFailedAuth = maximumFailedAuth
+        self.maximumFailedAuthPerAddress = maximumFailedAuthPerAddress
         self.proposalLifetimeDays = proposalLifetimeDays
         self.authenticationTimeoutSeconds = authenticationTimeoutSeconds
         self.dataBlockTimeoutSeconds = dataBlockTimeoutSeconds
