@@ -221,6 +221,12 @@ final class Connection: @unchecked Sendable {
         let replies = gathered
         // The bytes in flight keep their storage; the next replies get their own.
         gathered.clear()
+        guard !Task.isCancelled else {
+            // The shutdown grace is over and this connection's task was cancelled: the async
+            // writer refuses cancelled writers, but the client still gets its last answers.
+            try await channel.writeAndFlush(replies).get()
+            return
+        }
         try await outbound.write(replies)
     }
 

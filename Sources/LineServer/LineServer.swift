@@ -7,15 +7,19 @@ import Synchronization
 
 /// The TCP side of ewmatch: accepts connections, frames their input, answers each line in order
 /// through its responder, enforces the responder's limits, and shuts down gracefully (stop
-/// accepting, finish the command in flight on each connection, tell idle clients, close).
+/// accepting, finish the command in flight on each connection, tell idle clients, close). A
+/// command still running `shutdownGrace` after shutdown began is cancelled, so shutdown ends in
+/// bounded time even with a stuck command.
 public final class LineServer<Responder: LineResponder>: Service, Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
+        public var shutdownGrace: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 7411) {
+        public init(host: String = "127.0.0.1", port: Int = 7411, shutdownGrace: Duration = .seconds(10)) {
             self.host = host
             self.port = port
+            self.shutdownGrace = shutdownGrace
         }
     }
 
@@ -74,6 +78,18 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
                     for try await connection in inbound {
                         group.addTask { await self.serve(connection, limits: limits) }
                     }
+                }
+                // Listening has stopped: shutdown has begun, or the listener failed.
+                let deadline = ContinuousClock.now + configuration.shutdownGrace
+                while openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                let stuck = openConnections.load(ordering: .relaxed)
+                if stuck > 0 {
+                    logger.warning(
+                        "shutdown grace is over: cancelling the commands still running",
+                        metadata: ["connections": "\(stuck)", "grace-s": "\(configuration.shutdownGrace.components.seconds)"])
+                    group.cancelAll()
                 }
             }
         } onGracefulShutdown: {

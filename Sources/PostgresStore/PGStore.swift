@@ -156,6 +156,8 @@ public struct PGStore: Store {
             throw StoreError.unavailable(error.message)
         } catch is PoolClosedError {
             throw StoreError.unavailable("the server is shutting down")
+        } catch is CancellationError {
+            throw StoreError.unavailable("the command was cancelled: the server is shutting down")
         } catch let error as PoolBusyError {
             throw StoreError.busy(error.description)
         } catch let error as PGError where error.sqlState == "57014" {

@@ -35,6 +35,10 @@ struct Serve: AsyncParsableCommand {
     var proposalDays: Int = 14
     @Option(name: .customLong("auth-timeout"), help: "Seconds after connecting by which a client must have sent a good AUTH.")
     var authTimeout: Int = 30
+    @Option(
+        name: .customLong("shutdown-grace"),
+        help: "Seconds commands in flight get to finish after SIGTERM before they are cancelled (rolled back).")
+    var shutdownGrace: Int = 10
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -46,6 +50,7 @@ struct Serve: AsyncParsableCommand {
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second") }
         guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard proposalDays >= 1 else { throw ValidationError("--proposal-days must be at least 1") }
+        guard (1...600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 1…600 seconds") }
         guard authTimeout >= 1 else { throw ValidationError("--auth-timeout must be at least 1 second") }
     }
 
@@ -70,7 +75,7 @@ struct Serve: AsyncParsableCommand {
             maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays,
             authenticationTimeoutSeconds: authTimeout)
         let service = EWMatchService(
-            pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port),
+            pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace)),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: service.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

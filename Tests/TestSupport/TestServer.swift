@@ -82,6 +82,7 @@ public enum TestServer {
     /// tests are given.
     public static let isolatedHost = "127.0.0.2"
     public static let secondIsolatedHost = "127.0.0.3"
+    public static let thirdIsolatedHost = "127.0.0.4"
 
     /// Runs the server inside `body`'s control: `body` gets the port and a trigger that shuts the
     /// server down gracefully and returns once `run()` has returned.
@@ -89,12 +90,13 @@ public enum TestServer {
         database: TestDatabase,
         settings: ServerSettings = ServerSettings(),
         host: String = isolatedHost,
+        shutdownGrace: Duration = .seconds(10),
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
         try await runWithShutdownControl(
             { onRunning in
                 EWMatchService(
-                    pool: database.pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: host, port: 0),
+                    pool: database.pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: host, port: 0, shutdownGrace: shutdownGrace),
                     logger: testLogger, onRunning: onRunning
                 ).services
             }, body)
