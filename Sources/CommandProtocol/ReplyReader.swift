@@ -91,17 +91,6 @@ public struct ReplyReader: Sendable {
             openJSON = nil
             return .json(reply.header, reply.records)
         }
-        if line.first == UInt8(ascii: "{") {
-            let first = text(line[...])
-            guard first.hasPrefix(Self.jsonRecords) else { return .json(first, []) }
-            let digits = first.utf8.dropFirst(Self.jsonRecords.utf8.count).prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-            guard let count = Int(String(decoding: digits, as: UTF8.self)) else {
-                throw Malformed(description: "a JSON header without its count: \(first)")
-            }
-            if count == 0 { return .json(first, []) }
-            openJSON = (first, count, [])
-            return nil
-        }
         if var reply = open {
             guard reply.records.count < reply.count else {
                 open = nil
@@ -113,6 +102,18 @@ public struct ReplyReader: Sendable {
             // A record starting with "." was sent with one more.
             reply.records.append(text(line.first == UInt8(ascii: ".") ? line.dropFirst() : line[...]))
             open = reply
+            return nil
+        }
+        // Only between replies: a record of a text reply may start with "{" too.
+        if line.first == UInt8(ascii: "{") {
+            let first = text(line[...])
+            guard first.hasPrefix(Self.jsonRecords) else { return .json(first, []) }
+            let digits = first.utf8.dropFirst(Self.jsonRecords.utf8.count).prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            guard let count = Int(String(decoding: digits, as: UTF8.self)) else {
+                throw Malformed(description: "a JSON header without its count: \(first)")
+            }
+            if count == 0 { return .json(first, []) }
+            openJSON = (first, count, [])
             return nil
         }
         if line == Array("OK".utf8) { return .ok("") }

@@ -18,6 +18,8 @@ struct ReplyReaderTests {
         (.lines(header: "h next=5", [".", "..", ".x", "x.", "", " .", "OK 3", "ERR X"]),
          .records(header: "h next=5", [".", "..", ".x", "x.", "", " .", "OK 3", "ERR X"])),
         (.lines(header: "h", [".\u{301}x"]), .records(header: "h", [".\u{301}x"])),
+        // Found by the fuzzer: a text record that looks like a JSON header is still a record.
+        (.lines(header: "notes csv", [#"{"ok":true,"records":2"#, "x"]), .records(header: "notes csv", [#"{"ok":true,"records":2"#, "x"])),
     ]
 
     @Test("reads back what Reply renders, however the bytes are split", arguments: 0..<40)

@@ -10,6 +10,7 @@ public func fuzzCommandProtocol(_ start: UnsafeRawPointer, _ count: Int) -> CInt
     _ = CommandParser.looksLikeHTTP(input)
     checkFramer(input)
     checkReplies(input)
+    checkReplyReader(input)
     return 0
 }
 
@@ -30,7 +31,9 @@ private func checkParser(_ line: [UInt8]) {
 private func checkFramer(_ input: [UInt8]) {
     guard let control = input.first else { return }
     let stream = Array(input.dropFirst())
-    let limit = 1 + Int(control & 0x3F)
+    // Small limits put every path (too long, data lines too long, limits inside blocks) within
+    // reach of short inputs; the high bit scales them so long inputs reach long-line paths too.
+    let limit = (1 + Int(control & 0x3F)) * (control & 0x80 == 0 ? 1 : 97)
     let blockCommands: Set<String> = control & 0x40 == 0 ? [] : ["NEED IMPORT", "X Y"]
     let whole = frames(of: stream, limit: limit, blockCommands: blockCommands, chunkSizes: [stream.count])
     var generator = SplitMix64(seed: UInt64(truncatingIfNeeded: stream.reduce(5381) { $0 &* 33 &+ Int($1) }))
@@ -113,6 +116,42 @@ private func checkReplies(_ input: [UInt8]) {
     }
 }
 
+/// What the server renders, the client's `ReplyReader` reads back as the same replies, in both
+/// formats and however the bytes are split; arbitrary bytes make it throw or wait, never trap.
+private func checkReplyReader(_ input: [UInt8]) {
+    let text = String(decoding: input, as: UTF8.self)
+    let records = text.split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+    // A message never starts with a number: `OK <n> …` is how a multi-line reply begins, and the
+    // server's messages are words ("PONG", "imported 3 needs").
+    let startsWithCount = text.split(separator: " ", maxSplits: 1).first.map { !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) } ?? false
+    let replies: [Reply] = (startsWithCount ? [] : [.ok(text)]) + [.error(.busy, text), .lines(header: Reply.Header(text), records)]
+    for format in OutputFormat.allCases {
+        let wire = replies.flatMap { Array($0.rendered(as: format).utf8) }
+        var whole = ReplyReader()
+        whole.append(wire)
+        var first: [ReceivedReply] = []
+        while let reply = try? whole.next() { first.append(reply) }
+        precondition(first.count == replies.count, "the reader did not read back every rendered reply")
+        var split = ReplyReader()
+        var again: [ReceivedReply] = []
+        var offset = 0
+        var step = 1
+        while offset < wire.count {
+            split.append(wire[offset..<min(wire.count, offset + step)])
+            offset += step
+            step = step % 7 + 1
+            while let reply = try? split.next() { again.append(reply) }
+        }
+        precondition(again == first, "the reader depends on how the bytes are split")
+    }
+    var raw = ReplyReader()
+    raw.append(input)
+    while true {
+        guard let reply = try? raw.next() else { break }
+        _ = reply.firstLine
+    }
+}
+
 private struct SplitMix64 {
     var state: UInt64
     init(seed: UInt64) { state = seed }
@@ -123,4 +162,8 @@ private struct SplitMix64 {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
