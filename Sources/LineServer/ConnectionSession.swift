@@ -10,14 +10,20 @@ struct ConnectionSession<Responder: LineResponder> {
     let limits: LineLimits
     let logger: Logger
     let shutdownFlag: SharedFlag
+    /// Whether the session has signed in, as the server sees it when it must make room.
+    let signedIn: SharedFlag
     private var session: Responder.Session
     /// When a request was last read or answered: an idle notice raised while a long command ran
     /// is stale once its reply has gone out, and the client gets the full time from there.
     private var lastActivity = ContinuousClock.now
     private var readFirstLine = false
 
-    init(connection: Connection, responder: Responder, limits: LineLimits, logger: Logger, shutdownFlag: SharedFlag) {
+    init(
+        connection: Connection, responder: Responder, limits: LineLimits, logger: Logger, shutdownFlag: SharedFlag,
+        signedIn: SharedFlag
+    ) {
         self.connection = connection
+        self.signedIn = signedIn
         self.responder = responder
         self.limits = limits
         self.logger = logger
@@ -87,6 +93,7 @@ struct ConnectionSession<Responder: LineResponder> {
                 return false
             }
         }
+        defer { signedIn.store(responder.isAuthenticated(session)) }
         guard announcesDataBlock else {
             if let reply = await responder.respond(line: line, session: &session, dataBlock: nil) {
                 try await send(reply)
@@ -341,9 +348,11 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
     }
 }
 
-/// Set from the graceful-shutdown handler, read by the connection loop.
+/// Set from one task, read by another: shutdown begun (graceful-shutdown handler → connection
+/// loop), signed in (connection loop → the server making room at the connection limit).
 final class SharedFlag: Sendable {
     private let value = Atomic<Bool>(false)
     var isSet: Bool { value.load(ordering: .relaxed) }
     func set() { value.store(true, ordering: .relaxed) }
+    func store(_ newValue: Bool) { value.store(newValue, ordering: .relaxed) }
 }

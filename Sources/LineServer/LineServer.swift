@@ -29,6 +29,7 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
     private let onRunning: @Sendable (SocketAddress) async -> Void
     private let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
+    private let notSignedIn = WaitingRoom()
 
     public init(
         configuration: Configuration, responder: Responder, logger: Logger,
@@ -109,13 +110,24 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let shutdownFlag = SharedFlag()
+                let signedIn = SharedFlag()
+                notSignedIn.add(id, channel: connection.channel, signedIn: signedIn)
+                defer { notSignedIn.remove(id) }
                 var session = ConnectionSession(
                     connection: Connection(channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound),
-                    responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag)
+                    responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag, signedIn: signedIn)
                 if open > limits.maximumConnections {
-                    logger.notice("connection limit reached; refusing")
-                    try await session.refuse(.error(.busy, "too many connections (limit \(limits.maximumConnections)); try again later"))
-                    return
+                    // Connections that never sign in must not keep out those that will: the oldest
+                    // of them gives way. Only when every connection has signed in is the new one refused.
+                    if let victim = notSignedIn.oldest(excluding: id) {
+                        logger.notice("connection limit reached; closing the oldest connection that has not signed in")
+                        let reply = Reply.error(.busy, "closed to make room: the server is full and this connection has not signed in")
+                        victim.writeAndFlush(ByteBuffer(string: reply.rendered(as: .text))).whenComplete { _ in victim.close(promise: nil) }
+                    } else {
+                        logger.notice("connection limit reached; refusing")
+                        try await session.refuse(.error(.busy, "too many connections (limit \(limits.maximumConnections)); try again later"))
+                        return
+                    }
                 }
                 logger.debug("connected")
                 try await withGracefulShutdownHandler {
@@ -168,3 +180,30 @@ final class AcceptErrorHandler: ChannelInboundHandler {
 
 @available(*, unavailable)
 extension AcceptErrorHandler: Sendable {}
+
+/// The open connections, oldest first, with whether each has signed in: at the connection limit
+/// the oldest that has not is closed to make room for a new one.
+final class WaitingRoom: Sendable {
+    private struct Entry {
+        var channel: any Channel
+        var signedIn: SharedFlag
+    }
+
+    private let entries = Mutex<[(id: Int, entry: Entry)]>([])
+
+    func add(_ id: Int, channel: any Channel, signedIn: SharedFlag) {
+        entries.withLock { $0.append((id, Entry(channel: channel, signedIn: signedIn))) }
+    }
+
+    func remove(_ id: Int) {
+        entries.withLock { entries in entries.removeAll { $0.id == id } }
+    }
+
+    /// Takes the oldest connection that has not signed in out of the room.
+    func oldest(excluding id: Int) -> (any Channel)? {
+        entries.withLock { entries in
+            guard let index = entries.firstIndex(where: { $0.id != id && !$0.entry.signedIn.isSet }) else { return nil }
+            return entries.remove(at: index).entry.channel
+        }
+    }
+}

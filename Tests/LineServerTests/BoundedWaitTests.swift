@@ -96,6 +96,46 @@ struct BoundedWaitTests {
         }
     }
 
+    /// Connections that never sign in (here each opens an import and stalls) fill every slot;
+    /// a client that signs in still gets in, and is answered at once.
+    @Test func unauthenticatedConnectionsAtTheLimitGiveWayToOnesThatSignIn() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 64)) { port in
+                var stalled: [LineClient] = []
+                for _ in 0..<64 {
+                    let (client, _) = try await LineClient.connectReady(port: port)
+                    try await client.send("NEED IMPORT\ncounty,kind,occupations,qty,from,to\n")
+                    stalled.append(client)
+                }
+                for _ in 0..<3 { try await Self.othersAreServed(port: port, token: token) }
+                // Each signed-in client took the place of the oldest stalled one, which was told why.
+                let told = try await stalled[0].readAll()
+                #expect(told.contains { $0.hasPrefix("ERR BUSY closed to make room") }, "\(told)")
+                for client in stalled { await client.close() }
+            }
+        }
+    }
+
+    /// One more than the limit, when every connection has signed in, is refused.
+    @Test func aFullServerOfSignedInClientsRefusesTheNext() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 4)) { port in
+                var clients: [LineClient] = []
+                for _ in 0..<4 {
+                    let (client, _) = try await LineClient.connectReady(port: port)
+                    #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                    clients.append(client)
+                }
+                let (late, greeting) = try await LineClient.connectReady(port: port)
+                #expect(greeting.hasPrefix("ERR BUSY too many connections"), "\(greeting)")
+                await late.close()
+                for client in clients { await client.close() }
+            }
+        }
+    }
+
     @Test func aRunInsideAnAbortedBatchStoresNothing() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()

@@ -212,9 +212,13 @@ struct LiveServerTests {
 
     @Test func connectionsOverTheLimitGetBusyAndAreClosed() async throws {
         try await TestDatabase.with { database in
+            let token = try await database.adminToken()
             try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 2)) { port in
+                // Signed in, so neither gives way to the newcomer.
                 let (first, _) = try await LineClient.connectReady(port: port)
+                #expect(try await first.request("AUTH \(token)").hasPrefix("OK "))
                 let (second, _) = try await LineClient.connectReady(port: port)
+                #expect(try await second.request("AUTH \(token)").hasPrefix("OK "))
                 let third = try await LineClient.connect(port: port)
                 try await third.send("PING\n")
                 let lines = try await third.readAll()

@@ -93,13 +93,30 @@ struct TransportTests {
     @Test func connectionsOverTheLimitGetBusyAndAreClosed() async throws {
         try await TestServer.with(responder: TestResponder(maximumConnections: 2)) { port in
             let (first, _) = try await LineClient.connectReady(port: port)
+            #expect(try await first.request("AUTH") == "OK signed in")
             let (second, _) = try await LineClient.connectReady(port: port)
+            #expect(try await second.request("AUTH") == "OK signed in")
             let third = try await LineClient.connect(port: port)
             try await third.send("PING\n")
             #expect(try await third.readAll() == ["ERR BUSY too many connections (limit 2); try again later"])
             #expect(try await first.request("PING") == "OK PONG")
             await first.close()
             await second.close()
+        }
+    }
+
+    @Test func atTheLimitTheOldestConnectionThatHasNotSignedInGivesWay() async throws {
+        try await TestServer.with(responder: TestResponder(maximumConnections: 2)) { port in
+            let (waiting, _) = try await LineClient.connectReady(port: port)
+            let (member, _) = try await LineClient.connectReady(port: port)
+            #expect(try await member.request("AUTH") == "OK signed in")
+            let (newcomer, greeting) = try await LineClient.connectReady(port: port)
+            #expect(greeting.hasPrefix("OK "))
+            #expect(try await newcomer.request("PING") == "OK PONG")
+            #expect(try await waiting.readAll() == ["ERR BUSY closed to make room: the server is full and this connection has not signed in"])
+            #expect(try await member.request("PING") == "OK PONG")
+            await member.close()
+            await newcomer.close()
         }
     }
 
