@@ -68,13 +68,14 @@ struct BoundedWaitTests {
         }
     }
 
-    @Test func stalledImportsLeaveTheServiceAnswering() async throws {
+    @Test(arguments: [8, 100])
+    func stalledImportsLeaveTheServiceAnswering(imports: Int) async throws {
         try await TestDatabase.with(poolSize: 8) { database in
             let admin = try await database.adminToken()
             let west = try await database.token(role: .west, scope: "county:520204", label: "水城区").secret
             try await TestServer.with(database: database) { port in
                 var clients: [LineClient] = []
-                for _ in 0..<8 {
+                for _ in 0..<imports {
                     let (client, _) = try await LineClient.connectReady(port: port)
                     clients.append(client)
                     #expect(try await client.request("AUTH \(west)").hasPrefix("OK "))
@@ -89,7 +90,7 @@ struct BoundedWaitTests {
                     try await client.send(".\n")
                     replies.append(try await client.readLine() ?? "EOF")
                 }
-                #expect(replies.filter { $0.hasPrefix("ERR BUSY ") }.count == 4, "\(replies)")
+                #expect(replies.filter { $0.hasPrefix("ERR BUSY ") }.count == imports - 4, "\(replies)")
                 #expect(replies.filter { $0 == "OK imported 0 needs" }.count == 4, "\(replies)")
                 for client in clients { await client.close() }
             }
@@ -98,12 +99,13 @@ struct BoundedWaitTests {
 
     /// Connections that never sign in (here each opens an import and stalls) fill every slot;
     /// a client that signs in still gets in, and is answered at once.
-    @Test func unauthenticatedConnectionsAtTheLimitGiveWayToOnesThatSignIn() async throws {
+    @Test(arguments: [64, 1_024])
+    func unauthenticatedConnectionsAtTheLimitGiveWayToOnesThatSignIn(limit: Int) async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
-            try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 64)) { port in
+            try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: limit)) { port in
                 var stalled: [LineClient] = []
-                for _ in 0..<64 {
+                for _ in 0..<limit {
                     let (client, _) = try await LineClient.connectReady(port: port)
                     try await client.send("NEED IMPORT\ncounty,kind,occupations,qty,from,to\n")
                     stalled.append(client)
