@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "PostgresStore",
             dependencies: [
-                "CLibPQ", "MatchCore",
+                "CLibPQ", "MatchCore", "CommandProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import CommandProtocol
 import Foundation
 import MatchCore
 import MatchingEngine
@@ -65,7 +66,7 @@ struct PGMatches: MatchGateway {
 
     /// Weights as a JSON object of numbers, named as the engine names them.
     static func weightsJSON(_ weights: ScoreWeights) -> String {
-        "{" + weights.named.map { "\(PGText.jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        Record.Value.object(weights.named.map { ($0.0, .integer($0.1)) }).json
     }
 
     /// Open needs (all in the filter, or just `needID`) and open offers as engine records, with

@@ -1,3 +1,5 @@
+import CommandProtocol
+
 /// Values in the text forms PostgreSQL reads: array literals and JSON objects sent as one bind
 /// each, LIKE patterns that match a value literally, and COPY's text format.
 enum PGText {
@@ -20,24 +22,9 @@ enum PGText {
         "{" + values.map(String.init).joined(separator: ",") + "}"
     }
 
-    /// A JSON object of string values.
+    /// A JSON object of string values, written by the protocol's own JSON writer.
     static func jsonObject(_ pairs: [(String, String)]) -> String {
-        "{" + pairs.map { "\(jsonString($0.0)):\(jsonString($0.1))" }.joined(separator: ",") + "}"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        Record.Value.object(pairs.map { ($0.0, .text($0.1)) }).json
     }
 
     /// `value` as a LIKE pattern that matches only itself: `%`, `_` and the escape `\` escaped.
