@@ -43,6 +43,27 @@ struct SubmissionTests {
 
     /// NEED ADDs from many connections are committed in shared groups; a bad one in a group is
     /// refused alone and every good one is stored once, audited once.
+    /// Filters match values, not patterns: `%`, `_` and `\` in them are literal characters.
+    @Test func filtersTreatLikeWildcardsAsCharacters() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (client, _) = try await LineClient.connectReady(port: port)
+                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await client.request(Self.need).hasPrefix("OK id=1 "))
+                for (line, expected) in [
+                    ("NEED LIST occupation=6", 1), ("NEED LIST occupation=%", 0), ("NEED LIST occupation=6-0_", 0),
+                    ("AUDIT target=need", 1), ("AUDIT target=%", 0), ("AUDIT target=nee_", 0),
+                ] {
+                    let header = try await client.request(line)
+                    let records = try await client.readRecords(after: header)
+                    #expect(records.count == expected, "\(line) → \(header) \(records)")
+                }
+                await client.close()
+            }
+        }
+    }
+
     @Test func concurrentAddsEachGetTheirOwnAnswer() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
