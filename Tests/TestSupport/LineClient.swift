@@ -97,18 +97,24 @@ public final class LineClient {
     /// closes the connection; returns the lines read. The bytes may run out first: then it reads
     /// on until the server closes.
     public func trickle(_ bytes: [UInt8], every interval: Duration) async throws -> [String] {
-        let outbound = channel.outbound
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for byte in bytes {
-                    try await outbound.write(ByteBuffer(bytes: [byte]))
-                    try await Task.sleep(for: interval)
-                }
-            }
-            let lines = try await readAll()
-            group.cancelAll()
-            return lines
+        // The bytes go out from the event loop's own timer, not from a task: a loaded machine
+        // whose tasks wait for a thread must not stall the trickle into looking idle.
+        final class Cursor: @unchecked Sendable {
+            /// Touched only on the channel's event loop.
+            var index = 0
         }
+        let raw = channel.channel
+        let cursor = Cursor()
+        let sender = raw.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: TimeAmount(interval)) { task in
+            guard cursor.index < bytes.count else {
+                task.cancel()
+                return
+            }
+            raw.writeAndFlush(ByteBuffer(bytes: [bytes[cursor.index]]), promise: nil)
+            cursor.index += 1
+        }
+        defer { sender.cancel() }
+        return try await readAll()
     }
 
     /// Half-closes our side, as `nc -N` does after its last line.
