@@ -186,19 +186,16 @@ struct PGReports: ReportGateway {
 
     func pairingFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup] {
         let (county, province) = Self.westFilter(scope)
-        // A pairing's western side: one county, the counties of a prefecture (or a county named
-        // with its prefecture), or the whole province. Its eastern side: the province, or the
-        // organisations of one city ("江苏省无锡市" in pairing tables, "无锡市" on organisations).
+        // A pairing's western side is its counties (the pairing_county view, which matching runs
+        // read too). Its eastern side: the province, or the organisations of one city
+        // ("江苏省无锡市" in pairing tables, "无锡市" on organisations).
         return try connection.query(
             """
             WITH sides AS (
-                SELECT p.id, c.code AS county
-                FROM pairing p JOIN county c ON c.province = p.west_province
-                WHERE (p.west_county = c.code
-                       OR (p.west_county IS NULL
-                           AND (p.west_area = '' OR p.west_area IN (c.prefecture, c.name, c.prefecture || c.name))))
-                  AND (\(county)::text IS NULL OR c.code = \(county))
-                  AND (\(province)::text IS NULL OR c.province = \(province))
+                SELECT pc.pairing AS id, pc.county
+                FROM pairing_county pc
+                WHERE (\(county)::text IS NULL OR pc.county = \(county))
+                  AND (\(province)::text IS NULL OR left(pc.county, 2) = \(province))
             )
             SELECT p.id::text, coalesce(nullif(p.east_city, ''), e.name) || ' → ' || w.name || coalesce(nullif(' ' || p.west_area, ' '), ''),
                    coalesce(d.demand, 0), coalesce(f.proposed, 0), coalesce(f.confirmed, 0)
@@ -270,26 +267,51 @@ struct PGReports: ReportGateway {
     }
 
     /// The pairing tables as the engine reads them.
+    /// The pairing tables as the engine scores them. A city- or county-level pairing links each of
+    /// its western counties (the pairing_county view, as FILL by=pairing reads it) with its eastern
+    /// city, written every way an organisation may write it ("江苏省无锡市" or "无锡市"); one whose
+    /// eastern side is a whole province links them with every city of that province's organisations.
     static func loadPairings(on connection: PGConnection) throws -> Pairings {
         var pairings = Pairings()
         let provinceNames = Dictionary(
             uniqueKeysWithValues: try connection.query("SELECT code, name FROM province").rows.map { (try $0.string(0), try $0.string(1)) })
-        for row in try connection.query("SELECT east_province, east_city, west_province, west_county, level, period FROM pairing").rows {
+        var citiesByProvince: [String: Set<String>] = [:]
+        for row in try connection.query("SELECT DISTINCT province, city FROM organisation WHERE city <> ''").rows {
+            citiesByProvince[try row.string(0), default: []].insert(try row.string(1))
+        }
+        for row in try connection.query("SELECT east_province, west_province, level, period FROM pairing").rows {
+            let key = PairKey(west: try row.string(1), east: try row.string(0))
+            if try row.string(3) == "earlier" {
+                pairings.earlier.insert(key)
+            } else if try row.string(2) == "province" {
+                pairings.provinceLevel.insert(key)
+            }
+        }
+        for row in try connection.query(
+            """
+            SELECT p.east_province, p.east_city, pc.county FROM pairing p JOIN pairing_county pc ON pc.pairing = p.id
+            WHERE p.period = 'current' AND p.level <> 'province'
+            """
+        ).rows {
             let east = try row.string(0)
-            let west = try row.string(2)
-            if try row.string(5) == "earlier" {
-                pairings.earlier.insert(PairKey(west: west, east: east))
-            } else if try row.string(4) == "province" {
-                pairings.provinceLevel.insert(PairKey(west: west, east: east))
-            } else if let county = row[3] {
-                // Pairing tables name the eastern side "江苏省无锡市"; organisations just "无锡市".
-                let city = try row.string(1)
-                pairings.countyLevel.insert(PairKey(west: county, east: city))
-                if let name = provinceNames[east], city.hasPrefix(name), city.count > name.count {
-                    pairings.countyLevel.insert(PairKey(west: county, east: String(city.dropFirst(name.count))))
+            let county = try row.string(2)
+            let city = try row.string(1)
+            let cities = city.isEmpty ? citiesByProvince[east] ?? [] : [city]
+            for city in cities {
+                for spelling in Self.spellings(of: city, provinceName: provinceNames[east] ?? "") {
+                    pairings.countyLevel.insert(PairKey(west: county, east: spelling))
                 }
             }
         }
         return pairings
+    }
+
+    /// A city with and without its province's name in front.
+    static func spellings(of city: String, provinceName: String) -> Set<String> {
+        guard !provinceName.isEmpty else { return [city] }
+        if city.hasPrefix(provinceName) && city.count > provinceName.count {
+            return [city, String(city.dropFirst(provinceName.count))]
+        }
+        return [city, provinceName + city]
     }
 }

@@ -1,0 +1,35 @@
+import Testing
+import TestSupport
+
+/// City-level pairings reach the score: a pairing of 广东省广州市 with 毕节市 links every county of
+/// that prefecture with organisations of 广州市, however the organisation writes its city.
+@Suite("Pairing tiers in matching runs on a real PostgreSQL")
+struct PairingTests {
+    @Test(arguments: ["广州市", "广东省广州市"])
+    func aCityLevelPairingOutscoresTheProvinceLevelOne(guangzhou: String) async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=广州厂 province=广东省 city=\(guangzhou)").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=佛山厂 province=广东省 city=佛山市").hasPrefix("OK id=2 "))
+                // 织金县 is in 毕节市, paired with 广州市; 水城区 (六盘水市) only through the province.
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
+                #expect(try await admin.request("OFFER ADD org=2 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=2 "))
+                let run = try await admin.request("MATCH RUN")
+                #expect(run.hasPrefix("OK run=1 ") && run.contains(" proposals=2 "), "\(run)")
+                let header = try await admin.request("MATCH LIST run=1")
+                let matches = try await admin.readRecords(after: header)
+                #expect(matches.contains { $0.contains(" need=1 offer=2 ") }, "织金县 should get the 广州市 offer: \(matches)")
+                #expect(matches.contains { $0.contains(" need=2 offer=1 ") }, "\(matches)")
+                let explained = try await admin.request("MATCH EXPLAIN 1")
+                let lines = try await admin.readRecords(after: explained)
+                #expect(lines.contains { $0.contains("pairing-level") && $0.contains("city/county-level") }, "\(lines)")
+                await admin.close()
+            }
+        }
+    }
+}
