@@ -71,13 +71,21 @@ struct PGMatches: MatchGateway {
 
     /// Open needs (all in the filter, or just `needID`) and open offers as engine records, with
     /// the pairings and declined pairs. Windows become days since 2000-01-01, half-open.
+    /// Units that proposals which outlive this run still promise are not offered again: a proposal
+    /// one side has accepted waits for the other, and the unanswered proposals of needs outside
+    /// the run's filter are not superseded by it. (Those of needs inside it are.)
     static func loadInput(_ filter: RunFilter, needID: Int64?, on connection: PGConnection) throws -> RunInput {
         let needs = try connection.query(
             """
-            SELECT n.id, n.county, c.province, n.kind, array_to_string(n.occupations, ','), n.quantity - n.matched,
+            SELECT n.id, n.county, c.province, n.kind, array_to_string(n.occupations, ','),
+                   n.quantity - n.matched - coalesce(held.units, 0),
                    n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus
             FROM need n JOIN county c ON c.code = n.county
-            WHERE n.status IN ('open', 'partly_matched') AND n.quantity > n.matched
+            LEFT JOIN LATERAL (
+                SELECT sum(m.units) AS units FROM match m
+                WHERE m.need = n.id AND m.status = 'proposed' AND (m.west_answer IS NOT NULL OR m.east_answer IS NOT NULL)
+            ) held ON true
+            WHERE n.status IN ('open', 'partly_matched') AND n.quantity - n.matched - coalesce(held.units, 0) > 0
               AND (\(needID)::bigint IS NULL OR n.id = \(needID))
               AND (\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
               AND (\(filter.province)::text IS NULL OR c.province = \(filter.province))
@@ -92,10 +100,19 @@ struct PGMatches: MatchGateway {
         }
         let offers = try connection.query(
             """
-            SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','), o.capacity - o.matched,
+            SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
+                   o.capacity - o.matched - coalesce(held.units, 0),
                    o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions
             FROM offer o JOIN organisation g ON g.id = o.organisation
-            WHERE o.status IN ('open', 'partly_matched') AND o.capacity > o.matched
+            LEFT JOIN LATERAL (
+                SELECT sum(m.units) AS units FROM match m JOIN need n ON n.id = m.need
+                WHERE m.offer = o.id AND m.status = 'proposed'
+                  AND (m.west_answer IS NOT NULL OR m.east_answer IS NOT NULL
+                       OR NOT ((\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
+                               AND (\(filter.province)::text IS NULL OR left(n.county, 2) = \(filter.province))
+                               AND (\(filter.county)::text IS NULL OR n.county = \(filter.county))))
+            ) held ON true
+            WHERE o.status IN ('open', 'partly_matched') AND o.capacity - o.matched - coalesce(held.units, 0) > 0
               AND (\(filter.kind?.rawValue)::text IS NULL OR o.kind = \(filter.kind?.rawValue))
             """
         ).rows.map { row in

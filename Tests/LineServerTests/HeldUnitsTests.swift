@@ -1,0 +1,53 @@
+import Testing
+import TestSupport
+
+/// No double booking: units that a proposal outliving a run still promises are not proposed again.
+@Suite("Units held by live proposals on a real PostgreSQL")
+struct HeldUnitsTests {
+    static func proposedUnits(_ client: LineClient, run: Int) async throws -> [String] {
+        let header = try await client.request("MATCH LIST run=\(run)")
+        return try await client.readRecords(after: header)
+    }
+
+    @Test func aCountyFilteredRunLeavesTheUnitsAnotherCountysProposalHolds() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
+                #expect(try await admin.request("MATCH RUN county=520524").contains(" proposals=1 "))
+                let second = try await admin.request("MATCH RUN county=520204")
+                #expect(second.hasPrefix("OK run=2 ") && second.contains(" proposals=0 "), "the offer's 2 units are proposed to 织金县 already: \(second)")
+                await admin.close()
+            }
+        }
+    }
+
+    @Test func aProposalOneSideAcceptedHoldsItsUnitsAgainstTheNextRun() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                #expect(try await admin.request("MATCH ACCEPT 1 side=west").contains(" status=proposed "))
+                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
+                let again = try await admin.request("MATCH RUN")
+                #expect(again.contains(" proposals=0 "), "the accepted proposal holds both units: \(again)")
+                // Once the other side declines, the units are free again.
+                #expect(try await admin.request("MATCH DECLINE 1 side=east reason=满员").contains(" status=declined "))
+                let third = try await admin.request("MATCH RUN")
+                #expect(third.contains(" proposals=1 "), "\(third)")
+                #expect(try await Self.proposedUnits(admin, run: 3).contains { $0.contains(" need=2 offer=1 ") })
+                await admin.close()
+            }
+        }
+    }
+}
