@@ -36,6 +36,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("auth-timeout"), help: "Seconds after connecting by which a client must have sent a good AUTH.")
     var authTimeout: Int = 30
     @Option(
+        name: .customLong("data-block-timeout"),
+        help: "Seconds a data block (an import) may take from its command line, plus one per --data-block-min-rate bytes received.")
+    var dataBlockTimeout: Int = 60
+    @Option(name: .customLong("data-block-min-rate"), help: "Bytes per second an upload must keep up on average.")
+    var dataBlockMinimumRate: Int = 16_384
+    @Option(
         name: .customLong("shutdown-grace"),
         help: "Seconds commands in flight get to finish after SIGTERM before they are cancelled (rolled back).")
     var shutdownGrace: Int = 10
@@ -51,6 +57,8 @@ struct Serve: AsyncParsableCommand {
         guard maximumConnections >= 1 else { throw ValidationError("--max-connections must be at least 1") }
         guard proposalDays >= 1 else { throw ValidationError("--proposal-days must be at least 1") }
         guard (1...600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be 1…600 seconds") }
+        guard (1...86_400).contains(dataBlockTimeout) else { throw ValidationError("--data-block-timeout must be 1…86400 seconds") }
+        guard dataBlockMinimumRate >= 1 else { throw ValidationError("--data-block-min-rate must be at least 1 byte a second") }
         guard authTimeout >= 1 else { throw ValidationError("--auth-timeout must be at least 1 second") }
     }
 
@@ -73,7 +81,8 @@ struct Serve: AsyncParsableCommand {
         let settings = ServerSettings(
             maximumLineLength: maximumLineLength, idleTimeoutSeconds: idleTimeout,
             maximumConnections: maximumConnections, proposalLifetimeDays: proposalDays,
-            authenticationTimeoutSeconds: authTimeout)
+            authenticationTimeoutSeconds: authTimeout, dataBlockTimeoutSeconds: dataBlockTimeout,
+            dataBlockMinimumBytesPerSecond: dataBlockMinimumRate)
         let service = EWMatchService(
             pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace)),
             logger: logger)
