@@ -33,3 +33,33 @@ struct PairingTests {
         }
     }
 }
+
+/// The score's conditions and quality parts: what a need asks for, and an offer's rating.
+@Suite("Conditions and quality in matching runs on a real PostgreSQL")
+struct ConditionQualityTests {
+    @Test func theOfferWithTheWantedConditionsAndAHigherRatingWins() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30 conditions=dormitory").hasPrefix("ERR BAD_ARG conditions: 'dormitory' is not one of"))
+                let need = try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30 conditions=housing,travel_support")
+                #expect(need.hasPrefix("OK id=1 ") && need.contains(" conditions=housing,travel_support "), "\(need)")
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                let rated = try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31 conditions=\"housing 包住\" quality=40")
+                #expect(rated.hasPrefix("OK id=2 ") && rated.contains(" quality=40 "), "\(rated)")
+                #expect(try await admin.request("OFFER UPDATE 2 quality=51").hasPrefix("ERR BAD_ARG "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                let header = try await admin.request("MATCH LIST run=1")
+                let matches = try await admin.readRecords(after: header)
+                #expect(matches.count == 1 && matches[0].contains(" need=1 offer=2 "), "\(matches)")
+                let explained = try await admin.request("MATCH EXPLAIN 1")
+                let lines = try await admin.readRecords(after: explained)
+                #expect(lines.contains { $0.contains(#"conditions\": 10"#) && $0.contains(#"quality\": 40"#) }, "\(lines)")
+                await admin.close()
+            }
+        }
+    }
+}

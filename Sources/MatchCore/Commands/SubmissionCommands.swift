@@ -10,15 +10,15 @@ enum SubmissionCommands {
     ]
 
     static let maximumUnits: ClosedRange<Int64> = 1...1_000_000
-    static let needFields = ["occupations", "qty", "from", "to", "priority", "poverty", "note", "private-note"]
-    static let offerFields = ["occupations", "capacity", "from", "to", "place", "conditions", "note", "private-note"]
+    static let needFields = ["occupations", "qty", "from", "to", "priority", "poverty", "conditions", "note", "private-note"]
+    static let offerFields = ["occupations", "capacity", "from", "to", "place", "conditions", "quality", "note", "private-note"]
 
     // MARK: Needs
 
     static let needAdd = CommandSpec(
         "NEED ADD",
         usage:
-            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [note=…] [private-note=…] [req=<key>]",
+            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [conditions=<condition,…>] [note=…] [private-note=…] [req=<key>]",
         summary: "submit a county's need (west: a county of its scope); a retry with the same req= stores it once", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["county", "kind", ClientRequests.option] + needFields))
@@ -33,7 +33,7 @@ enum SubmissionCommands {
             county: countyCode, kind: try kind(request), occupations: try occupations(request, required: true)!,
             quantity: Int(try request.integer("qty", in: maximumUnits) ?? { throw ProtocolError(.badArg, "qty= is required") }()),
             from: from!, to: to!, priority: Int(try request.integer("priority", in: 1...5) ?? 3),
-            povertyFocus: try request.flag("poverty") ?? false,
+            povertyFocus: try request.flag("poverty") ?? false, conditions: try wantedConditions(request) ?? [],
             note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields))
@@ -108,7 +108,7 @@ enum SubmissionCommands {
     static let needUpdate = CommandSpec(
         "NEED UPDATE",
         usage:
-            "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=yes|no] [note=…] [private-note=…]",
+            "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=yes|no] [conditions=<condition,…>] [note=…] [private-note=…]",
         summary: "change an open need; refused where confirmed matches depend on it", access: .west
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(needFields))
@@ -120,6 +120,7 @@ enum SubmissionCommands {
         (changes.from, changes.to) = try window(request, required: false)
         changes.priority = try request.integer("priority", in: 1...5).map { Int($0) }
         changes.povertyFocus = try request.flag("poverty")
+        changes.wantedConditions = try wantedConditions(request)
         changes.note = try request.text("note", maxLength: 2_000)
         changes.privateNote = try request.text("private-note", maxLength: 2_000)
         let audited = request.changes(needFields)
@@ -160,7 +161,8 @@ enum SubmissionCommands {
             ("occupations", .text(need.occupations.joined(separator: ","))), ("qty", .int(need.quantity)),
             ("matched", .int(need.matched)), ("open", .int(need.quantity - need.matched)), ("from", .text(need.from.description)),
             ("to", .text(need.to.description)), ("priority", .int(need.priority)), ("poverty", .bool(need.povertyFocus)),
-            ("status", .text(need.status.rawValue)), ("note", .text(need.note)),
+            ("conditions", .text(need.conditions.joined(separator: ","))), ("status", .text(need.status.rawValue)),
+            ("note", .text(need.note)),
         ]
         if showPrivate { fields.append(("private-note", .text(need.privateNote))) }
         return Record(fields)
@@ -171,7 +173,7 @@ enum SubmissionCommands {
     static let offerAdd = CommandSpec(
         "OFFER ADD",
         usage:
-            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [note=…] [private-note=…] [req=<key>]",
+            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [quality=0-50] [note=…] [private-note=…] [req=<key>]",
         summary: "submit an organisation's offer (east: an organisation of its scope); a retry with the same req= stores it once",
         access: .east
     ) { request, session, context in
@@ -186,7 +188,8 @@ enum SubmissionCommands {
             capacity: Int(
                 try request.integer("capacity", in: maximumUnits) ?? { throw ProtocolError(.badArg, "capacity= is required") }()),
             from: from!, to: to!, place: try request.text("place", maxLength: 200) ?? "",
-            conditions: try request.text("conditions", maxLength: 2_000) ?? "", note: try request.text("note", maxLength: 2_000) ?? "",
+            conditions: try request.text("conditions", maxLength: 2_000) ?? "",
+            quality: Int(try request.integer("quality", in: 0...50) ?? 0), note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         let spec = context.spec
         let changes = request.changes(["org", "kind"] + offerFields) + (key.map { [("req", $0)] } ?? [])
@@ -247,7 +250,7 @@ enum SubmissionCommands {
     static let offerUpdate = CommandSpec(
         "OFFER UPDATE",
         usage:
-            "OFFER UPDATE <id> [occupations=<code,…>] [capacity=<n>] [from=<date>] [to=<date>] [place=…] [conditions=…] [note=…] [private-note=…]",
+            "OFFER UPDATE <id> [occupations=<code,…>] [capacity=<n>] [from=<date>] [to=<date>] [place=…] [conditions=…] [quality=0-50] [note=…] [private-note=…]",
         summary: "change an open offer; refused where confirmed matches depend on it", access: .east
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(offerFields))
@@ -259,6 +262,7 @@ enum SubmissionCommands {
         (changes.from, changes.to) = try window(request, required: false)
         changes.place = try request.text("place", maxLength: 200)
         changes.conditions = try request.text("conditions", maxLength: 2_000)
+        changes.quality = try request.integer("quality", in: 0...50).map { Int($0) }
         changes.note = try request.text("note", maxLength: 2_000)
         changes.privateNote = try request.text("private-note", maxLength: 2_000)
         let audited = request.changes(offerFields)
@@ -299,7 +303,8 @@ enum SubmissionCommands {
             ("occupations", .text(offer.occupations.joined(separator: ","))), ("capacity", .int(offer.capacity)),
             ("matched", .int(offer.matched)), ("open", .int(offer.capacity - offer.matched)),
             ("from", .text(offer.from.description)), ("to", .text(offer.to.description)), ("place", .text(offer.place)),
-            ("conditions", .text(offer.conditions)), ("status", .text(offer.status.rawValue)), ("note", .text(offer.note)),
+            ("conditions", .text(offer.conditions)), ("quality", .int(offer.quality)), ("status", .text(offer.status.rawValue)),
+            ("note", .text(offer.note)),
         ]
         if showPrivate { fields.append(("private-note", .text(offer.privateNote))) }
         return Record(fields)
@@ -336,6 +341,18 @@ enum SubmissionCommands {
             if let province { filter.province = try CommandContext.province(province, field: "province", in: db.registry).code }
             return try db.offers.list(filter: filter, within: scope.isWest ? .everything : scope, openOnly: scope.isWest, page: page)
         }
+    }
+
+    /// What a need asks for beyond the occupation, as the score counts it: comma-separated
+    /// condition codes, checked here (`conditions=` with nothing clears them).
+    static func wantedConditions(_ request: Request) throws(ProtocolError) -> [String]? {
+        guard let text = request.option("conditions") else { return nil }
+        let codes = text.split(separator: ",").map { asciiLowercased(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
+        for code in codes where Condition(rawValue: code) == nil {
+            throw ProtocolError(
+                .badArg, "conditions: '\(code)' is not one of \(Condition.allCases.map(\.rawValue).joined(separator: "|"))")
+        }
+        return Array(Set(codes)).sorted()
     }
 
     /// Occupation codes are checked for existence inside the write that uses them.

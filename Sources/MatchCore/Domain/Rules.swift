@@ -56,6 +56,7 @@ extension Need {
         guard need.from <= need.to else { throw ProtocolError(.badArg, "from: \(need.from) is after to \(need.to)") }
         need.priority = changes.priority ?? priority
         need.povertyFocus = changes.povertyFocus ?? povertyFocus
+        need.conditions = changes.wantedConditions ?? conditions
         need.note = changes.note ?? note
         need.privateNote = changes.privateNote ?? privateNote
         need.status = NeedStatus.after(matched: need.matched, quantity: need.quantity, was: status)
@@ -94,6 +95,7 @@ extension Offer {
         guard offer.from <= offer.to else { throw ProtocolError(.badArg, "from: \(offer.from) is after to \(offer.to)") }
         offer.place = changes.place ?? place
         offer.conditions = changes.conditions ?? conditions
+        offer.quality = changes.quality ?? quality
         offer.note = changes.note ?? note
         offer.privateNote = changes.privateNote ?? privateNote
         offer.status = OfferStatus.after(matched: offer.matched, capacity: offer.capacity, was: status)

@@ -61,6 +61,8 @@ public struct Need: Sendable, Equatable {
     public var priority: Int
     /// Centred on poverty-alleviated people (以脱贫人口为重点).
     public var povertyFocus: Bool
+    /// What the need asks for beyond the occupation: `Condition` codes, sorted.
+    public var conditions: [String]
     public var status: NeedStatus
     public var note: String
     /// Seen only by the need's own side and administrators.
@@ -68,7 +70,8 @@ public struct Need: Sendable, Equatable {
 
     public init(
         id: Int64 = 0, county: String, kind: Kind, occupations: [String], quantity: Int, matched: Int = 0, from: Day, to: Day,
-        priority: Int = 3, povertyFocus: Bool = false, status: NeedStatus = .open, note: String = "", privateNote: String = ""
+        priority: Int = 3, povertyFocus: Bool = false, conditions: [String] = [], status: NeedStatus = .open, note: String = "",
+        privateNote: String = ""
     ) {
         self.id = id
         self.county = county
@@ -80,6 +83,7 @@ public struct Need: Sendable, Equatable {
         self.to = to
         self.priority = priority
         self.povertyFocus = povertyFocus
+        self.conditions = conditions
         self.status = status
         self.note = note
         self.privateNote = privateNote
@@ -98,13 +102,15 @@ public struct Offer: Sendable, Equatable {
     public var to: Day
     public var place: String
     public var conditions: String
+    /// The organisation's rating for this offer, 0–50 (the score's quality part).
+    public var quality: Int
     public var status: OfferStatus
     public var note: String
     public var privateNote: String
 
     public init(
         id: Int64 = 0, organisation: Int64, kind: Kind, occupations: [String], capacity: Int, matched: Int = 0, from: Day,
-        to: Day, place: String = "", conditions: String = "", status: OfferStatus = .open, note: String = "",
+        to: Day, place: String = "", conditions: String = "", quality: Int = 0, status: OfferStatus = .open, note: String = "",
         privateNote: String = ""
     ) {
         self.id = id
@@ -117,6 +123,7 @@ public struct Offer: Sendable, Equatable {
         self.to = to
         self.place = place
         self.conditions = conditions
+        self.quality = quality
         self.status = status
         self.note = note
         self.privateNote = privateNote
@@ -131,6 +138,10 @@ public struct SubmissionChanges: Sendable {
     public var to: Day?
     public var priority: Int?
     public var povertyFocus: Bool?
+    /// A need's wanted conditions.
+    public var wantedConditions: [String]?
+    /// An offer's quality rating.
+    public var quality: Int?
     public var place: String?
     public var conditions: String?
     public var note: String?

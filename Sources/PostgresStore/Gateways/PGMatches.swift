@@ -79,7 +79,8 @@ struct PGMatches: MatchGateway {
             """
             SELECT n.id, n.county, c.province, n.kind, array_to_string(n.occupations, ','),
                    n.quantity - n.matched - coalesce(held.units, 0),
-                   n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus
+                   n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
+                   array_to_string(n.conditions, ',')
             FROM need n JOIN county c ON c.code = n.county
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m
@@ -96,13 +97,13 @@ struct PGMatches: MatchGateway {
                 id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
-                povertyAlleviated: try row.bool(9))
+                povertyAlleviated: try row.bool(9), wantedConditions: conditions(try row.string(10)))
         }
         let offers = try connection.query(
             """
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                    o.capacity - o.matched - coalesce(held.units, 0),
-                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions
+                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions, o.quality
             FROM offer o JOIN organisation g ON g.id = o.organisation
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m JOIN need n ON n.id = m.need
@@ -119,7 +120,8 @@ struct PGMatches: MatchGateway {
             OfferRecord(
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), capacity: try row.int64(5),
-                window: TimeWindow(start: try row.int(6), end: try row.int(7)), conditions: conditions(try row.string(8)))
+                window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(9),
+                conditions: conditions(try row.string(8)))
         }
         let pairings = try PGReports.loadPairings(on: connection)
         // Declined pairs never return; pairs waiting for the second side's answer are not proposed twice.
@@ -145,8 +147,9 @@ struct PGMatches: MatchGateway {
         try row.string(index).split(separator: ",").compactMap { OccupationCode(String($0)) }
     }
 
-    /// The conditions an offer states, when its text names them (`housing, travel_support`).
-    private static func conditions(_ text: String) -> Set<Condition> {
+    /// The conditions a need asks for (stored as codes), or an offer states in its text
+    /// (`housing, travel_support`: the codes it names count).
+    static func conditions(_ text: String) -> Set<Condition> {
         Set(text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).compactMap { Condition(rawValue: String($0)) })
     }
 

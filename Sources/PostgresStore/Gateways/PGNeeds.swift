@@ -8,7 +8,7 @@ struct PGNeeds: NeedGateway {
     static let columns = """
         n.id, n.county, n.kind, array_to_string(n.occupations, ','),
         n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_focus, n.status, n.note,
-        n.private_note
+        n.private_note, array_to_string(n.conditions, ',')
         """
 
     static func decode(_ row: PGRow) throws -> Need {
@@ -19,7 +19,8 @@ struct PGNeeds: NeedGateway {
             id: try row.int64(0), county: try row.string(1), kind: kind,
             occupations: try row.string(3).split(separator: ",").map(String.init), quantity: try row.int(4),
             matched: try row.int(5), from: from, to: to, priority: try row.int(8), povertyFocus: try row.bool(9),
-            status: status, note: try row.string(11), privateNote: try row.string(12))
+            conditions: try row.string(13).split(separator: ",").map(String.init), status: status, note: try row.string(11),
+            privateNote: try row.string(12))
     }
 
     func load(_ id: Int64, lock: Bool) throws -> Need? {
@@ -44,10 +45,11 @@ struct PGNeeds: NeedGateway {
                     \(PGText.array(needs.map { String($0.priority) }))::smallint[],
                     \(PGText.array(needs.map { $0.povertyFocus ? "t" : "f" }))::boolean[],
                     \(PGText.array(needs.map(\.note)))::text[], \(PGText.array(needs.map(\.privateNote)))::text[],
+                    \(PGText.array(needs.map { PGText.array($0.conditions) }))::text[],
                     \(PGText.array(audits.map(\.actor.role.rawValue)))::text[], \(PGText.array(audits.map(\.actor.scope)))::text[],
                     \(PGText.array(audits.map(\.command)))::text[], \(PGText.array(audits.map(\.changesJSON)))::text[])
                 WITH ORDINALITY AS t(token, county, kind, occupations, quantity, window_start, window_end, priority,
-                                     poverty_focus, note, private_note, role, scope, command, changes, ord)
+                                     poverty_focus, note, private_note, conditions, role, scope, command, changes, ord)
             ),
             ok AS (
                 SELECT nextval('need_id_seq') AS id, t.* FROM t
@@ -60,9 +62,9 @@ struct PGNeeds: NeedGateway {
             ),
             stored AS (
                 INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus,
-                                  note, private_note)
+                                  note, private_note, conditions)
                 SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_focus, note,
-                       private_note
+                       private_note, conditions::text[]
                 FROM ok
             ),
             audited AS (
@@ -149,6 +151,7 @@ struct PGNeeds: NeedGateway {
             UPDATE need SET quantity = \(need.quantity), matched = \(need.matched),
                 occupations = \(PGText.array(need.occupations))::text[], window_start = \(need.from.description)::date,
                 window_end = \(need.to.description)::date, priority = \(need.priority), poverty_focus = \(need.povertyFocus),
+                conditions = \(PGText.array(need.conditions))::text[],
                 status = \(need.status.rawValue), note = \(need.note), private_note = \(need.privateNote), updated_at = now()
             WHERE id = \(need.id)
             """)
@@ -159,10 +162,10 @@ struct PGNeeds: NeedGateway {
             let row = try connection.query(
                 """
                 INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
-                                  private_note)
+                                  private_note, conditions)
                 VALUES (\(need.county), \(need.kind.rawValue), \(PGText.array(need.occupations))::text[], \(need.quantity),
                         \(need.from.description)::date, \(need.to.description)::date, \(need.priority), \(need.povertyFocus),
-                        \(need.note), \(need.privateNote))
+                        \(need.note), \(need.privateNote), \(PGText.array(need.conditions))::text[])
                 RETURNING id
                 """
             ).first
@@ -201,7 +204,7 @@ struct PGOffers: OfferGateway {
     static let columns = """
         o.id, o.organisation, o.kind, array_to_string(o.occupations, ','),
         o.capacity, o.matched, o.window_start::text, o.window_end::text, o.place, o.conditions, o.status, o.note,
-        o.private_note, g.province, g.city
+        o.private_note, g.province, g.city, o.quality
         """
 
     static func decode(_ row: PGRow) throws -> Offer {
@@ -212,7 +215,7 @@ struct PGOffers: OfferGateway {
             id: try row.int64(0), organisation: try row.int64(1), kind: kind,
             occupations: try row.string(3).split(separator: ",").map(String.init), capacity: try row.int(4),
             matched: try row.int(5), from: from, to: to, place: try row.string(8), conditions: try row.string(9),
-            status: status, note: try row.string(11), privateNote: try row.string(12))
+            quality: try row.int(15), status: status, note: try row.string(11), privateNote: try row.string(12))
     }
 
     func load(_ id: Int64, lock: Bool) throws -> OwnedOffer? {
@@ -229,10 +232,11 @@ struct PGOffers: OfferGateway {
             let row = try connection.query(
                 """
                 INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note,
-                                   private_note)
+                                   private_note, quality)
                 VALUES (\(offer.organisation), \(offer.kind.rawValue), \(PGText.array(offer.occupations))::text[],
                         \(offer.capacity), \(offer.from.description)::date,
-                        \(offer.to.description)::date, \(offer.place), \(offer.conditions), \(offer.note), \(offer.privateNote))
+                        \(offer.to.description)::date, \(offer.place), \(offer.conditions), \(offer.note), \(offer.privateNote),
+                        \(offer.quality))
                 RETURNING id
                 """
             ).first
@@ -279,6 +283,7 @@ struct PGOffers: OfferGateway {
             UPDATE offer SET capacity = \(offer.capacity), matched = \(offer.matched),
                 occupations = \(PGText.array(offer.occupations))::text[], window_start = \(offer.from.description)::date,
                 window_end = \(offer.to.description)::date, place = \(offer.place), conditions = \(offer.conditions),
+                quality = \(offer.quality),
                 status = \(offer.status.rawValue), note = \(offer.note), private_note = \(offer.privateNote), updated_at = now()
             WHERE id = \(offer.id)
             """)

@@ -96,7 +96,8 @@ struct PGReports: ReportGateway {
         let needRecords = try connection.query(
             """
             SELECT n.id, n.county, left(n.county, 2), n.kind, array_to_string(n.occupations, ','), n.quantity - n.matched,
-                   n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus
+                   n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
+                   array_to_string(n.conditions, ',')
             FROM need n WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
             """
         ).rows.map { row in
@@ -104,7 +105,7 @@ struct PGReports: ReportGateway {
                 id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try PGMatches.kind(row, 3),
                 occupations: try PGMatches.codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
-                povertyAlleviated: try row.bool(9))
+                povertyAlleviated: try row.bool(9), wantedConditions: PGMatches.conditions(try row.string(10)))
         }
         // The most promising offers per need: for each of its codes and their groups, the open
         // offers of its kind with the most open capacity (an index range of offer_slot); the
@@ -130,7 +131,8 @@ struct PGReports: ReportGateway {
                 WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
             )
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
-                   o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1
+                   o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1,
+                   o.quality, o.conditions
             FROM picked p JOIN offer o ON o.id = p.offer JOIN organisation g ON g.id = o.organisation
             ORDER BY o.id
             """
@@ -138,7 +140,8 @@ struct PGReports: ReportGateway {
             OfferRecord(
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try PGMatches.kind(row, 3),
                 occupations: try PGMatches.codes(row, 4), capacity: try row.int64(5),
-                window: TimeWindow(start: try row.int(6), end: try row.int(7)))
+                window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(8),
+                conditions: PGMatches.conditions(try row.string(9)))
         }
         let declined = Set(
             try connection.query(
