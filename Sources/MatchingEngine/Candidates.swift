@@ -7,12 +7,13 @@
 /// | pairing | `countyPairing` / `provincePairing` / `earlierPairing` / 0 |
 /// | need priority | `perPriority` × priority (1...5) |
 /// | poverty-alleviated | `povertyAlleviated` if the need says so |
+/// | key county | `keyCounty` if the need's county is a national key assistance county (倾斜) |
 /// | time overlap | `fullOverlap` × overlap ÷ length of the need's window (rounded down) |
 /// | conditions | `perCondition` × conditions the need asks for that the offer provides |
 /// | quality | `perQualityPoint` × the offer's quality (0...50) |
 ///
 /// In `stable` mode a need ranks offers by the whole score; an offer ranks needs by its own
-/// view: occupation fit + need priority + poverty-alleviated.
+/// view: occupation fit + need priority + poverty-alleviated + key county.
 public struct ScoreWeights: Sendable, Hashable {
     public var sameOccupation: Int64 = 300
     public var sameSmallGroup: Int64 = 200
@@ -22,6 +23,7 @@ public struct ScoreWeights: Sendable, Hashable {
     public var earlierPairing: Int64 = 100
     public var perPriority: Int64 = 30
     public var povertyAlleviated: Int64 = 100
+    public var keyCounty: Int64 = 20
     public var fullOverlap: Int64 = 80
     public var perCondition: Int64 = 10
     public var perQualityPoint: Int64 = 1
@@ -33,7 +35,7 @@ public struct ScoreWeights: Sendable, Hashable {
     func validate() throws(MatchingError) {
         let all = [
             sameOccupation, sameSmallGroup, sameMidGroup, countyPairing, provincePairing, earlierPairing,
-            perPriority, povertyAlleviated, fullOverlap, perCondition, perQualityPoint,
+            perPriority, povertyAlleviated, keyCounty, fullOverlap, perCondition, perQualityPoint,
         ]
         guard all.allSatisfy({ (0...1_000_000).contains($0) }), sameMidGroup > 0 else {
             throw .invalidRecord("weights must lie in 0...1,000,000 and sameMidGroup must be positive")
@@ -66,22 +68,24 @@ public struct ScoreBreakdown: Sendable, Hashable, CustomStringConvertible {
     public let pairingPoints: Int64
     public let priorityPoints: Int64
     public let povertyPoints: Int64
+    public let keyCountyPoints: Int64
     public let overlapPoints: Int64
     public let conditionPoints: Int64
     public let qualityPoints: Int64
 
     public var total: Int64 {
-        occupationPoints + pairingPoints + priorityPoints + povertyPoints + overlapPoints + conditionPoints
+        occupationPoints + pairingPoints + priorityPoints + povertyPoints + keyCountyPoints + overlapPoints + conditionPoints
             + qualityPoints
     }
 
     /// How the offer ranks the need in `stable` mode.
-    public var offerView: Int64 { occupationPoints + priorityPoints + povertyPoints }
+    public var offerView: Int64 { occupationPoints + priorityPoints + povertyPoints + keyCountyPoints }
 
     public var parts: [(name: String, points: Int64)] {
         [
             ("occupation", occupationPoints), ("pairing", pairingPoints), ("priority", priorityPoints),
-            ("poverty", povertyPoints), ("overlap", overlapPoints), ("conditions", conditionPoints),
+            ("poverty", povertyPoints), ("key-county", keyCountyPoints), ("overlap", overlapPoints),
+            ("conditions", conditionPoints),
             ("quality", qualityPoints),
         ]
     }
@@ -129,6 +133,7 @@ public struct CandidateBuilder: Sendable {
             pairingPoints: w.points(pairing),
             priorityPoints: w.perPriority * Int64(need.priority),
             povertyPoints: need.povertyAlleviated ? w.povertyAlleviated : 0,
+            keyCountyPoints: need.keyCounty ? w.keyCounty : 0,
             overlapPoints: w.fullOverlap * Int64(need.window.overlap(offer.window)) / length,
             conditionPoints: w.perCondition * Int64(need.wantedConditions.intersection(offer.conditions).count),
             qualityPoints: w.perQualityPoint * Int64(offer.quality))
@@ -179,7 +184,9 @@ public struct CandidateBuilder: Sendable {
             let needStart = need.window.start
             let needEnd = need.window.end
             let length = Int64(need.window.length)
-            let base = w.perPriority * Int64(need.priority) + (need.povertyAlleviated ? w.povertyAlleviated : 0)
+            let base =
+                w.perPriority * Int64(need.priority) + (need.povertyAlleviated ? w.povertyAlleviated : 0)
+                + (need.keyCounty ? w.keyCounty : 0)
             let wanted = table.needConditions[i]
             for j32 in found {
                 let j = Int(j32)

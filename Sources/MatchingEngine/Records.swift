@@ -175,11 +175,14 @@ public struct NeedRecord: Sendable, Hashable {
     public var priority: Int
     /// Poverty-alleviated workers (脱贫劳动力) come first.
     public var povertyAlleviated: Bool
+    /// The county is a national key assistance county (国家乡村振兴重点帮扶县).
+    public var keyCounty: Bool
     public var wantedConditions: Set<Condition>
 
     public init(
         id: Int64, county: String, province: String, kind: Kind, occupations: [OccupationCode], quantity: Int64,
-        window: TimeWindow, priority: Int, povertyAlleviated: Bool = false, wantedConditions: Set<Condition> = []
+        window: TimeWindow, priority: Int, povertyAlleviated: Bool = false, keyCounty: Bool = false,
+        wantedConditions: Set<Condition> = []
     ) {
         self.id = id
         self.county = county
@@ -190,6 +193,7 @@ public struct NeedRecord: Sendable, Hashable {
         self.window = window
         self.priority = priority
         self.povertyAlleviated = povertyAlleviated
+        self.keyCounty = keyCounty
         self.wantedConditions = wantedConditions
     }
 }

@@ -34,9 +34,36 @@ struct PairingTests {
     }
 }
 
-/// The score's conditions and quality parts: what a need asks for, and an offer's rating.
-@Suite("Conditions and quality in matching runs on a real PostgreSQL")
+/// The score's conditions, quality and key-county parts: what a need asks for, an offer's
+/// rating, and the national key counties' precedence (倾斜).
+@Suite("Conditions, quality and key counties in matching runs on a real PostgreSQL")
 struct ConditionQualityTests {
+    @Test func aKeyCountyIsServedBeforeAnotherCounty() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let (admin, _) = try await LineClient.connectReady(port: port)
+                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                #expect(try await admin.request("COUNTY UPDATE 520204 key=no").contains(" key=no"))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+                // The other county's need comes first by id; the key county's wins the one unit.
+                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                let header = try await admin.request("MATCH LIST run=1")
+                let matches = try await admin.readRecords(after: header)
+                #expect(matches.count == 1 && matches[0].contains(" need=2 offer=1 "), "\(matches)")
+                let explained = try await admin.request("MATCH EXPLAIN 1")
+                let lines = try await admin.readRecords(after: explained)
+                #expect(lines.contains { $0.contains(#"key-county\": 20"#) }, "\(lines)")
+                let shown = try await admin.request("RUN SHOW 1")
+                #expect(shown.contains("keyCounty=20"), "\(shown)")
+                await admin.close()
+            }
+        }
+    }
+
     @Test func theOfferWithTheWantedConditionsAndAHigherRatingWins() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()

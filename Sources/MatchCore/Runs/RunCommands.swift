@@ -148,7 +148,7 @@ extension MatchCommands {
         hasher.add("mode \(mode) weights \(weights)")
         for need in input.needs.sorted(by: { $0.id < $1.id }) {
             hasher.add(
-                "n \(need.id) \(need.county) \(need.province) \(need.kind.rawValue) \(need.occupations.map(\.description).sorted()) \(need.quantity) \(need.window.start) \(need.window.end) \(need.priority) \(need.povertyAlleviated) \(need.wantedConditions.map(\.rawValue).sorted())")
+                "n \(need.id) \(need.county) \(need.province) \(need.kind.rawValue) \(need.occupations.map(\.description).sorted()) \(need.quantity) \(need.window.start) \(need.window.end) \(need.priority) \(need.povertyAlleviated) \(need.keyCounty) \(need.wantedConditions.map(\.rawValue).sorted())")
         }
         for offer in input.offers.sorted(by: { $0.id < $1.id }) {
             hasher.add(

@@ -5,7 +5,8 @@ extension ScoreWeights {
         [
         ("sameOccupation", \.sameOccupation), ("sameSmallGroup", \.sameSmallGroup), ("sameMidGroup", \.sameMidGroup),
         ("countyPairing", \.countyPairing), ("provincePairing", \.provincePairing), ("earlierPairing", \.earlierPairing),
-        ("perPriority", \.perPriority), ("povertyAlleviated", \.povertyAlleviated), ("fullOverlap", \.fullOverlap),
+        ("perPriority", \.perPriority), ("povertyAlleviated", \.povertyAlleviated),
+            ("keyCounty", \.keyCounty), ("fullOverlap", \.fullOverlap),
         ("perCondition", \.perCondition), ("perQualityPoint", \.perQualityPoint),
         ]
     }

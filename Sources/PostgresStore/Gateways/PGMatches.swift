@@ -80,7 +80,7 @@ struct PGMatches: MatchGateway {
             SELECT n.id, n.county, c.province, n.kind, array_to_string(n.occupations, ','),
                    n.quantity - n.matched - coalesce(held.units, 0),
                    n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
-                   array_to_string(n.conditions, ',')
+                   array_to_string(n.conditions, ','), c.is_key
             FROM need n JOIN county c ON c.code = n.county
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m
@@ -97,7 +97,7 @@ struct PGMatches: MatchGateway {
                 id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
-                povertyAlleviated: try row.bool(9), wantedConditions: conditions(try row.string(10)))
+                povertyAlleviated: try row.bool(9), keyCounty: try row.bool(11), wantedConditions: conditions(try row.string(10)))
         }
         let offers = try connection.query(
             """

@@ -97,15 +97,16 @@ struct PGReports: ReportGateway {
             """
             SELECT n.id, n.county, left(n.county, 2), n.kind, array_to_string(n.occupations, ','), n.quantity - n.matched,
                    n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
-                   array_to_string(n.conditions, ',')
-            FROM need n WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
+                   array_to_string(n.conditions, ','), c.is_key
+            FROM need n JOIN county c ON c.code = n.county WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
             """
         ).rows.map { row in
             NeedRecord(
                 id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try PGMatches.kind(row, 3),
                 occupations: try PGMatches.codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
-                povertyAlleviated: try row.bool(9), wantedConditions: PGMatches.conditions(try row.string(10)))
+                povertyAlleviated: try row.bool(9), keyCounty: try row.bool(11),
+                wantedConditions: PGMatches.conditions(try row.string(10)))
         }
         // The most promising offers per need: for each of its codes and their groups, the open
         // offers of its kind with the most open capacity (an index range of offer_slot); the
