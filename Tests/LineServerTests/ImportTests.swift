@@ -21,17 +21,11 @@ struct ImportTests {
         try await database.pool.withConnection { try $0.query("SELECT count(*) FROM need").first!.int(0) }
     }
 
-    static func connect(_ port: Int, _ token: String) async throws -> LineClient {
-        let (client, _) = try await LineClient.connectReady(port: port)
-        #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
-        return client
-    }
-
     @Test func aGoodFileIsStoredWholeAndAudited() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await client.send("NEED IMPORT\n" + Self.rows(2_000) + ".\n")
                 #expect(try await client.readLine() == "OK imported 2000 needs")
                 let audit = try await client.readRecords(after: try await client.request("AUDIT target=need"))
@@ -48,7 +42,7 @@ struct ImportTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await client.send("NEED IMPORT\n" + Self.rows(1_000, badAt: 600) + "PING\n.\nPING\n")
                 #expect(
                     try await client.readLine()
@@ -66,7 +60,7 @@ struct ImportTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await client.send(bytes: Array("NEED IMPORT \(option)\n".utf8) + Array(bytes) + Array(".\n".utf8))
                 #expect(try await client.readLine() == "OK imported 2 needs")
                 let first = try await client.request("NEED SHOW 1")
@@ -82,7 +76,7 @@ struct ImportTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await client.send(bytes: Array("NEED IMPORT\n".utf8) + Array(bytes) + Array(".\n".utf8))
                 let reply = try #require(try await client.readLine())
                 #expect(reply.hasPrefix("ERR BAD_ARG block line 2 is not valid utf-8") && reply.contains("encoding=gb18030"))
@@ -102,11 +96,11 @@ struct ImportTests {
                 #expect(try await anonymous.readLine() == "OK PONG")
                 await anonymous.close()
 
-                let client = try await Self.connect(port, admin)
+                let client = try await LineClient.signedIn(port: port, token: admin)
                 let issued = try await client.request("TOKEN ISSUE role=west scope=county:520324")
                 await client.close()
                 let secret = String(try #require(issued.split(separator: " ").first { $0.hasPrefix("secret=") }?.dropFirst(7)))
-                let west = try await Self.connect(port, secret)
+                let west = try await LineClient.signedIn(port: port, token: secret)
                 try await west.send("NEED IMPORT\n" + Self.rows(3) + ".\n")
                 #expect(try await west.readLine() == "ERR DENIED row 1 (block line 2), column county: county 520204 is outside this token's scope; nothing was stored")
                 try await west.send("OFFER IMPORT\norg,kind,occupations,capacity,from,to\n.\n")
@@ -121,7 +115,7 @@ struct ImportTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await client.request("BEGIN").hasPrefix("OK "))
                 try await client.send("NEED IMPORT\n" + Self.rows(10) + ".\n")
                 #expect(try await client.readLine() == "OK imported 10 needs")
@@ -136,7 +130,7 @@ struct ImportTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await Self.connect(port, token)
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await client.send("NEED IMPORT\n" + Self.rows(150) + ".\n")
                 #expect(try await client.readLine() == "OK imported 150 needs")
                 let firstHeader = try await client.request("NEED EXPORT limit=100")

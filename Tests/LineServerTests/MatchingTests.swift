@@ -15,7 +15,7 @@ struct MatchingTests {
 
     static func setUp(_ database: TestDatabase, port: Int) async throws -> World {
         let admin = try await database.adminToken()
-        let client = try await connect(port, admin)
+        let client = try await LineClient.signedIn(port: port, token: admin)
         let script = [
             "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
             "ORG ADD kind=enterprise name=广州电子 province=广东省 city=广州市",
@@ -35,12 +35,6 @@ struct MatchingTests {
         String(try #require(reply.split(separator: " ").first { $0.hasPrefix("secret=") }?.dropFirst(7)))
     }
 
-    static func connect(_ port: Int, _ token: String) async throws -> LineClient {
-        let (client, _) = try await LineClient.connectReady(port: port)
-        #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
-        return client
-    }
-
     static func field(_ name: String, in line: String) -> String? {
         line.split(separator: " ").first { $0.hasPrefix("\(name)=") }.map { String($0.dropFirst(name.count + 1)) }
     }
@@ -49,7 +43,7 @@ struct MatchingTests {
         try await TestDatabase.with { database in
             try await TestServer.with(database: database) { port in
                 let world = try await Self.setUp(database, port: port)
-                let admin = try await Self.connect(port, world.admin)
+                let admin = try await LineClient.signedIn(port: port, token: world.admin)
                 let run = try await admin.request("MATCH RUN")
                 #expect(run.hasPrefix("OK run=1 mode=optimal(score)"), "\(run)")
                 #expect(Self.field("units", in: run) == "30")
@@ -61,8 +55,8 @@ struct MatchingTests {
                 let explanation = try await admin.readRecords(after: try await admin.request("MATCH EXPLAIN \(id)"))
                 #expect(explanation.contains { $0.contains("occupation") && $0.contains("total") })
 
-                let west = try await Self.connect(port, world.guizhou)
-                let east = try await Self.connect(port, world.wuxi)
+                let west = try await LineClient.signedIn(port: port, token: world.guizhou)
+                let east = try await LineClient.signedIn(port: port, token: world.wuxi)
                 #expect(try await west.request("MATCH ACCEPT \(id) units=5").contains("west=accept:5"))
                 let confirmed = try await east.request("MATCH ACCEPT \(id)")
                 #expect(confirmed.contains("status=confirmed") && confirmed.contains("confirmed=5"), "\(confirmed)")
@@ -97,7 +91,7 @@ struct MatchingTests {
                 // Another run holds the lock: a session-level advisory lock on its own connection.
                 let holder = try await database.pool.lease(long: false)
                 _ = try await database.pool.run(on: holder.connection) { try $0.query("SELECT pg_advisory_lock(\(PGStore.runLockKey))") }
-                let admin = try await Self.connect(port, world.admin)
+                let admin = try await LineClient.signedIn(port: port, token: world.admin)
                 #expect(try await admin.request("MATCH RUN").hasPrefix("ERR BUSY another matching run"))
                 #expect(try await admin.request("MATCH RUN wait=1").hasPrefix("ERR BUSY "))
                 #expect(try await admin.request("MATCH RUN dry").hasPrefix("OK run=dry "))
@@ -108,8 +102,8 @@ struct MatchingTests {
                 #expect(free.hasPrefix("OK run=1 "), "\(free)")
 
                 // Two started together: the lock lets them through one after the other or refuses one.
-                async let a = Self.connect(port, world.admin).request("MATCH RUN")
-                async let b = Self.connect(port, world.admin).request("MATCH RUN")
+                async let a = LineClient.signedIn(port: port, token: world.admin).request("MATCH RUN")
+                async let b = LineClient.signedIn(port: port, token: world.admin).request("MATCH RUN")
                 let replies = try await [a, b]
                 #expect(replies.allSatisfy { $0.hasPrefix("OK run=") || $0.hasPrefix("ERR BUSY ") }, "\(replies)")
                 #expect(replies.contains { $0.hasPrefix("OK run=") })
@@ -126,7 +120,7 @@ struct MatchingTests {
         try await TestDatabase.with { database in
             try await TestServer.with(database: database) { port in
                 let world = try await Self.setUp(database, port: port)
-                let admin = try await Self.connect(port, world.admin)
+                let admin = try await LineClient.signedIn(port: port, token: world.admin)
                 let first = try await admin.request("MATCH RUN")
                 let second = try await admin.request("MATCH RUN")
                 #expect(Self.field("fingerprint", in: first) == Self.field("fingerprint", in: second))
@@ -141,9 +135,9 @@ struct MatchingTests {
         try await TestDatabase.with { database in
             try await TestServer.with(database: database) { port in
                 let world = try await Self.setUp(database, port: port)
-                let west = try await Self.connect(port, world.guizhou)
+                let west = try await LineClient.signedIn(port: port, token: world.guizhou)
                 #expect(try await west.request("MATCH RUN").hasPrefix("ERR DENIED "))
-                let admin = try await Self.connect(port, world.admin)
+                let admin = try await LineClient.signedIn(port: port, token: world.admin)
                 _ = try await admin.request("MATCH RUN")
                 #expect(try await admin.request("MATCH ACCEPT 1").hasPrefix("ERR BAD_ARG side= is required"))
                 #expect(try await admin.request("MATCH RUN mode=magic").hasPrefix("ERR BAD_ARG mode must be"))

@@ -38,6 +38,14 @@ public final class LineClient {
         return (client, greeting)
     }
 
+    /// Connects, reads the greeting and signs in with `token`; a refused AUTH is an error.
+    public static func signedIn(port: Int, token: String, host: String = "127.0.0.1") async throws -> LineClient {
+        let (client, _) = try await connectReady(port: port, host: host)
+        let reply = try await client.request("AUTH \(token)")
+        guard reply.hasPrefix("OK ") else { throw LineClientError("AUTH was refused: \(reply)") }
+        return client
+    }
+
     public func send(_ text: String) async throws {
         try await channel.outbound.write(ByteBuffer(string: text))
     }
