@@ -59,8 +59,7 @@ struct BoundedWaitTests {
                 try await Self.othersAreServed(port: port, token: token)
                 for client in clients { await client.close() }
                 // With every batch gone, runs commit again.
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 let run = try await admin.request("MATCH RUN wait=5")
                 #expect(run.hasPrefix("OK run="), "\(run)")
                 await admin.close()
@@ -126,8 +125,7 @@ struct BoundedWaitTests {
             try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 4)) { port in
                 var clients: [LineClient] = []
                 for _ in 0..<4 {
-                    let (client, _) = try await LineClient.connectReady(port: port)
-                    #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                    let client = try await LineClient.signedIn(port: port, token: token)
                     clients.append(client)
                 }
                 let (late, greeting) = try await LineClient.connectReady(port: port)
@@ -142,8 +140,7 @@ struct BoundedWaitTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await client.request("ORG ADD kind=talent_dispatch name=医院 province=广东省 city=广州市").hasPrefix("OK id=1 "))
                 #expect(try await client.request("BEGIN").hasPrefix("OK "))
                 #expect(try await client.request("NEED ADD county=520204 kind=talent occupations=2-05 qty=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
@@ -169,8 +166,7 @@ struct BoundedWaitTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await client.request("ORG ADD kind=talent_dispatch name=医院 province=广东省 city=广州市").hasPrefix("OK id=1 "))
                 #expect(try await client.request("BEGIN").hasPrefix("OK "))
                 #expect(try await client.request("NEED ADD county=520204 kind=talent occupations=2-05 qty=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id="))
@@ -189,8 +185,7 @@ struct BoundedWaitTests {
         try await TestDatabase.with(poolSize: 2, leaseTimeout: .seconds(1)) { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 // Something else holds every connection.
                 let held = [try await database.pool.lease(long: false), try await database.pool.lease(long: false)]
                 let started = ContinuousClock.now
@@ -208,8 +203,7 @@ struct BoundedWaitTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await client.request("COUNTY SHOW 520204").hasPrefix("OK code=520204 "))
                 // What a PostgreSQL restart does to idle pooled connections.
                 let admin = ConnectionPool(conninfo: "", size: 1, logger: testLogger)

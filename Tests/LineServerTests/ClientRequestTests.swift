@@ -14,8 +14,7 @@ struct ClientRequestTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 let add = "NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01 req=day1-need-7"
                 let first = try await client.request(add)
                 #expect(first.hasPrefix("OK id=1 "), "\(first)")

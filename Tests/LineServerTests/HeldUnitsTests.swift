@@ -13,8 +13,7 @@ struct HeldUnitsTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
@@ -31,8 +30,7 @@ struct HeldUnitsTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))

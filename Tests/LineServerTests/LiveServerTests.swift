@@ -164,8 +164,7 @@ struct LiveServerTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 try await database.pool.withConnection { try $0.query("UPDATE api_token SET revoked_at = now()") }
                 #expect(try await client.request("COUNTY LIST").hasPrefix("ERR AUTH_FAILED "))
                 #expect(try await client.request("COUNTY LIST").hasPrefix("ERR UNAUTHENTICATED "))
@@ -215,10 +214,8 @@ struct LiveServerTests {
             let token = try await database.adminToken()
             try await TestServer.with(database: database, settings: ServerSettings(maximumConnections: 2)) { port in
                 // Signed in, so neither gives way to the newcomer.
-                let (first, _) = try await LineClient.connectReady(port: port)
-                #expect(try await first.request("AUTH \(token)").hasPrefix("OK "))
-                let (second, _) = try await LineClient.connectReady(port: port)
-                #expect(try await second.request("AUTH \(token)").hasPrefix("OK "))
+                let first = try await LineClient.signedIn(port: port, token: token)
+                let second = try await LineClient.signedIn(port: port, token: token)
                 let third = try await LineClient.connect(port: port)
                 try await third.send("PING\n")
                 let lines = try await third.readAll()

@@ -10,8 +10,7 @@ struct PairingTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await admin.request("ORG ADD kind=enterprise name=广州厂 province=广东省 city=\(guangzhou)").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("ORG ADD kind=enterprise name=佛山厂 province=广东省 city=佛山市").hasPrefix("OK id=2 "))
                 // 织金县 is in 毕节市, paired with 广州市; 水城区 (六盘水市) only through the province.
@@ -42,8 +41,7 @@ struct ConditionQualityTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await admin.request("COUNTY UPDATE 520204 key=no").contains(" key=no"))
                 #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
                 // The other county's need comes first by id; the key county's wins the one unit.
@@ -68,8 +66,7 @@ struct ConditionQualityTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (admin, _) = try await LineClient.connectReady(port: port)
-                #expect(try await admin.request("AUTH \(token)").hasPrefix("OK "))
+                let admin = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
                 #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30 conditions=dormitory").hasPrefix("ERR BAD_ARG conditions: 'dormitory' is not one of"))
                 let need = try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30 conditions=housing,travel_support")

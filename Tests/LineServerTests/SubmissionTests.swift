@@ -48,8 +48,7 @@ struct SubmissionTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 #expect(try await client.request(Self.need).hasPrefix("OK id=1 "))
                 for (line, expected) in [
                     ("NEED LIST occupation=6", 1), ("NEED LIST occupation=%", 0), ("NEED LIST occupation=6-0_", 0),

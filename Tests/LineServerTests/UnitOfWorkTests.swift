@@ -50,8 +50,7 @@ struct UnitOfWorkTests {
         try await TestDatabase.with { database in
             let token = try await database.token(role: .west, scope: "county:520204", label: "水城区").secret
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 let added = try await client.request(
                     "NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01")
                 #expect(added.hasPrefix("OK id=1 "), "\(added)")
@@ -74,8 +73,7 @@ struct UnitOfWorkTests {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let (client, _) = try await LineClient.connectReady(port: port)
-                #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+                let client = try await LineClient.signedIn(port: port, token: token)
                 let statements = try await Self.loggedStatements(database) {
                     let shown = try await client.request("COUNTY SHOW 520204")
                     #expect(shown.hasPrefix("OK code=520204 "), "\(shown)")
