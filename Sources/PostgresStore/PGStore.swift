@@ -39,7 +39,7 @@ public struct PGStore: Store {
             tokens: PGTokens(connection: connection), audit: PGAudit(connection: connection),
             registry: PGRegistry(connection: connection), needs: PGNeeds(connection: connection),
             offers: PGOffers(connection: connection), matches: PGMatches(connection: connection),
-            reports: PGReports(connection: connection), requests: PGRequests(connection: connection))
+            placements: PGPlacements(connection: connection), reports: PGReports(connection: connection), requests: PGRequests(connection: connection))
     }
 
     public func read<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {

@@ -5,7 +5,7 @@ public struct CommandRegistry: Sendable {
     /// Every command of protocol v1.
     public static let standard = CommandRegistry(
         SessionCommands.all + BatchCommands.all + RegistryCommands.all + SubmissionCommands.all + ImportCommands.all
-            + TokenCommands.all + MatchCommands.all + ReportCommands.all)
+            + TokenCommands.all + MatchCommands.all + PlacementCommands.all + ReportCommands.all)
 
     public let commands: [CommandSpec]
     private let byName: [String: CommandSpec]

@@ -1,3 +1,4 @@
+import Foundation
 import CommandProtocol
 import Logging
 
@@ -79,6 +80,9 @@ public struct CommandContext: Sendable {
     public var logger: Logger
     /// Failed AUTHs per client address, shared by every connection.
     var authFailures: AuthFailures
+
+    /// Today's date in China, which placement and follow-up dates may not pass.
+    var today: Day { Day.today(secondsSince1970: Int(Date().timeIntervalSince1970)) }
 
     /// The batch's unit inside a batch, else the store's own units.
     private var units: any UnitRunner { batch ?? store }

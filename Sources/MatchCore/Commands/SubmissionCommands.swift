@@ -10,7 +10,9 @@ enum SubmissionCommands {
     ]
 
     static let maximumUnits: ClosedRange<Int64> = 1...1_000_000
-    static let needFields = ["occupations", "qty", "from", "to", "priority", "poverty", "conditions", "note", "private-note"]
+    static let needFields = [
+        "occupations", "qty", "from", "to", "priority", "poverty", "monitored", "conditions", "note", "private-note",
+    ]
     static let offerFields = ["occupations", "capacity", "from", "to", "place", "conditions", "quality", "note", "private-note"]
 
     // MARK: Needs
@@ -18,7 +20,7 @@ enum SubmissionCommands {
     static let needAdd = CommandSpec(
         "NEED ADD",
         usage:
-            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=yes|no] [conditions=<condition,…>] [note=…] [private-note=…] [req=<key>]",
+            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=N] [monitored=N] [conditions=<condition,…>] [note=…] [private-note=…] [req=<key>]",
         summary: "submit a county's need (west: a county of its scope); a retry with the same req= stores it once", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: Set(["county", "kind", ClientRequests.option] + needFields))
@@ -33,9 +35,13 @@ enum SubmissionCommands {
             county: countyCode, kind: try kind(request), occupations: try occupations(request, required: true)!,
             quantity: Int(try request.integer("qty", in: maximumUnits) ?? { throw ProtocolError(.badArg, "qty= is required") }()),
             from: from!, to: to!, priority: Int(try request.integer("priority", in: 1...5) ?? 3),
-            povertyFocus: try request.flag("poverty") ?? false, conditions: try wantedConditions(request) ?? [],
+            poverty: try people(request, "poverty") ?? 0, monitored: try people(request, "monitored") ?? 0,
+            conditions: try wantedConditions(request) ?? [],
             note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
+        for (name, count) in [("poverty", need.poverty), ("monitored", need.monitored)] where count > need.quantity {
+            throw ProtocolError(.badArg, "\(name): \(count) is more than the need's \(need.quantity) people (qty)")
+        }
         let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields))
         if let key {
             let token = principal.tokenID
@@ -108,7 +114,7 @@ enum SubmissionCommands {
     static let needUpdate = CommandSpec(
         "NEED UPDATE",
         usage:
-            "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=yes|no] [conditions=<condition,…>] [note=…] [private-note=…]",
+            "NEED UPDATE <id> [occupations=<code,…>] [qty=<n>] [from=<date>] [to=<date>] [priority=1-5] [poverty=N] [monitored=N] [conditions=<condition,…>] [note=…] [private-note=…]",
         summary: "change an open need; refused where confirmed matches depend on it", access: .west
     ) { request, session, context in
         try context.validate(request, words: 1...1, options: Set(needFields))
@@ -119,7 +125,8 @@ enum SubmissionCommands {
         changes.quantity = try request.integer("qty", in: maximumUnits).map { Int($0) }
         (changes.from, changes.to) = try window(request, required: false)
         changes.priority = try request.integer("priority", in: 1...5).map { Int($0) }
-        changes.povertyFocus = try request.flag("poverty")
+        changes.poverty = try people(request, "poverty")
+        changes.monitored = try people(request, "monitored")
         changes.wantedConditions = try wantedConditions(request)
         changes.note = try request.text("note", maxLength: 2_000)
         changes.privateNote = try request.text("private-note", maxLength: 2_000)
@@ -130,6 +137,12 @@ enum SubmissionCommands {
             guard let need = try db.needs.load(id, lock: true) else { throw ProtocolError(.notFound, "no need \(id)") }
             try requireWest(scope, countyCode: need.county, spec: spec)
             let updated = try need.updated(by: changes)
+            let placed = try db.placements.placedCounts(need: id)
+            if updated.poverty < placed.poverty || updated.monitored < placed.monitored {
+                throw ProtocolError(
+                    .conflict,
+                    "need \(id) has \(placed.poverty) 脱贫劳动力 and \(placed.monitored) 防止返贫监测对象 placed; its counts cannot go below them")
+            }
             try checkOccupationsExist(changes.occupations, in: db.registry)
             try db.needs.save(updated, supersedingProposals: true)
             return updated
@@ -160,7 +173,8 @@ enum SubmissionCommands {
             ("id", .integer(need.id)), ("county", .text(need.county)), ("kind", .text(need.kind.rawValue)),
             ("occupations", .text(need.occupations.joined(separator: ","))), ("qty", .int(need.quantity)),
             ("matched", .int(need.matched)), ("open", .int(need.quantity - need.matched)), ("from", .text(need.from.description)),
-            ("to", .text(need.to.description)), ("priority", .int(need.priority)), ("poverty", .bool(need.povertyFocus)),
+            ("to", .text(need.to.description)), ("priority", .int(need.priority)), ("poverty", .int(need.poverty)),
+            ("monitored", .int(need.monitored)),
             ("conditions", .text(need.conditions.joined(separator: ","))), ("status", .text(need.status.rawValue)),
             ("note", .text(need.note)),
         ]
@@ -383,6 +397,16 @@ enum SubmissionCommands {
             throw ProtocolError(.badArg, "occupations: '\(code)' is not a classification code like 6-02-01")
         }
         return Array(Set(codes)).sorted()
+    }
+
+    /// How many of a need's people are in a group: a count, 0 to qty (checked against qty by the caller).
+    static func people(_ request: Request, _ key: String) throws(ProtocolError) -> Int? {
+        guard let value = request.option(key) else { return nil }
+        guard let count = Int(value), (0...Int(maximumUnits.upperBound)).contains(count) else {
+            throw ProtocolError(
+                .badArg, "\(key) is the number of the need's people in the group (0 to qty), not '\(value)'")
+        }
+        return count
     }
 
     static func window(_ request: Request, required: Bool) throws(ProtocolError) -> (Day?, Day?) {

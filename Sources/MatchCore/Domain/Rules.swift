@@ -55,7 +55,11 @@ extension Need {
         need.to = changes.to ?? to
         guard need.from <= need.to else { throw ProtocolError(.badArg, "from: \(need.from) is after to \(need.to)") }
         need.priority = changes.priority ?? priority
-        need.povertyFocus = changes.povertyFocus ?? povertyFocus
+        need.poverty = changes.poverty ?? poverty
+        need.monitored = changes.monitored ?? monitored
+        for (name, count) in [("poverty", need.poverty), ("monitored", need.monitored)] where count > need.quantity {
+            throw ProtocolError(.badArg, "\(name): \(count) is more than the need's \(need.quantity) people")
+        }
         need.conditions = changes.wantedConditions ?? conditions
         need.note = changes.note ?? note
         need.privateNote = changes.privateNote ?? privateNote
@@ -178,22 +182,8 @@ extension MatchInfo {
         return match
     }
 
-    /// A placement recorded on a confirmed match.
-    public func placing(_ units: Int64, on day: Day) throws(ProtocolError) -> MatchInfo {
-        guard status == .confirmed, let confirmed = confirmedUnits else {
-            throw ProtocolError(.conflict, "match \(id) is \(status.rawValue); placements are recorded on confirmed matches")
-        }
-        guard units <= confirmed else {
-            throw ProtocolError(.badArg, "units: \(units) is more than the \(confirmed) confirmed units")
-        }
-        var match = self
-        match.placedUnits = units
-        match.placedOn = day.description
-        return match
-    }
-
     /// The match cancelled, and the units it gives back to its need and offer: what was
-    /// confirmed and not yet placed.
+    /// confirmed and not yet placed (the people placed keep theirs, as `match_holding` counts it).
     public func cancelled(reason: String) throws(ProtocolError) -> (match: MatchInfo, released: Int64) {
         guard status == .confirmed, let confirmed = confirmedUnits else {
             throw ProtocolError(.conflict, "match \(id) is \(status.rawValue); only confirmed matches are cancelled")
@@ -201,6 +191,6 @@ extension MatchInfo {
         var match = self
         match.status = .cancelled
         match.reason = reason
-        return (match, confirmed - placedUnits)
+        return (match, confirmed - people.placed)
     }
 }

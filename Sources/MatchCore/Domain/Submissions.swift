@@ -59,8 +59,9 @@ public struct Need: Sendable, Equatable {
     public var to: Day
     /// 1 (can wait) … 5 (most urgent).
     public var priority: Int
-    /// Centred on poverty-alleviated people (以脱贫人口为重点).
-    public var povertyFocus: Bool
+    /// How many of its people are 脱贫劳动力 and how many 防止返贫监测对象 (a person may be both).
+    public var poverty: Int
+    public var monitored: Int
     /// What the need asks for beyond the occupation: `Condition` codes, sorted.
     public var conditions: [String]
     public var status: NeedStatus
@@ -70,7 +71,7 @@ public struct Need: Sendable, Equatable {
 
     public init(
         id: Int64 = 0, county: String, kind: Kind, occupations: [String], quantity: Int, matched: Int = 0, from: Day, to: Day,
-        priority: Int = 3, povertyFocus: Bool = false, conditions: [String] = [], status: NeedStatus = .open, note: String = "",
+        priority: Int = 3, poverty: Int = 0, monitored: Int = 0, conditions: [String] = [], status: NeedStatus = .open, note: String = "",
         privateNote: String = ""
     ) {
         self.id = id
@@ -82,12 +83,18 @@ public struct Need: Sendable, Equatable {
         self.from = from
         self.to = to
         self.priority = priority
-        self.povertyFocus = povertyFocus
+        self.poverty = poverty
+        self.monitored = monitored
         self.conditions = conditions
         self.status = status
         self.note = note
         self.privateNote = privateNote
     }
+}
+
+extension Need {
+    /// Centred on poverty-alleviated or monitored people (以脱贫人口为重点): the score's part and UNMET's order.
+    public var povertyFocus: Bool { poverty > 0 || monitored > 0 }
 }
 
 /// What an eastern organisation offers.
@@ -137,7 +144,8 @@ public struct SubmissionChanges: Sendable {
     public var from: Day?
     public var to: Day?
     public var priority: Int?
-    public var povertyFocus: Bool?
+    public var poverty: Int?
+    public var monitored: Int?
     /// A need's wanted conditions.
     public var wantedConditions: [String]?
     /// An offer's quality rating.

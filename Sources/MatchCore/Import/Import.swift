@@ -19,7 +19,8 @@ struct ImportConverter {
     static let needColumns: [(names: [String], required: Bool)] = [
         (["county"], true), (["kind"], true), (["occupations", "occupation"], true), (["qty", "quantity"], true),
         (["from", "start", "window_start"], true), (["to", "end", "window_end"], true), (["priority"], false),
-        (["poverty", "poverty_focus"], false), (["note"], false), (["private_note", "private-note"], false),
+        (["poverty", "poverty_focus", "poverty_people"], false), (["note"], false), (["private_note", "private-note"], false),
+        (["monitored", "monitored_people"], false),
     ]
     static let offerColumns: [(names: [String], required: Bool)] = [
         (["org", "organisation", "organization"], true), (["kind"], true), (["occupations", "occupation"], true),
@@ -123,19 +124,30 @@ struct ImportConverter {
                 guard let value = Int(values[6]), (1...5).contains(value) else { throw fail(6, "must be 1 to 5, not '\(values[6])'") }
                 priority = value
             }
-            var poverty = false
-            if !values[7].isEmpty {
-                switch asciiLowercased(values[7]) {
-                case "yes", "y", "true", "1", "是": poverty = true
-                case "no", "n", "false", "0", "否": poverty = false
-                default: throw fail(7, "must be yes or no, not '\(values[7])'")
+            // A count of 脱贫劳动力; yes/no (是/否) are the old flag's spellings, read as the
+            // migration reads the flag: all of the need's people, or none.
+            let poverty: Int
+            switch asciiLowercased(values[7]) {
+            case "", "no", "n", "false", "否": poverty = 0
+            case "yes", "y", "true", "是": poverty = units
+            default:
+                guard let count = Int(values[7]), (0...units).contains(count) else {
+                    throw fail(7, "must be the number of 脱贫劳动力 among the need's \(units) people (or yes/no), not '\(values[7])'")
                 }
+                poverty = count
+            }
+            var monitored = 0
+            if !values[10].isEmpty {
+                guard let count = Int(values[10]), (0...units).contains(count) else {
+                    throw fail(10, "must be the number of 防止返贫监测对象 among the need's \(units) people, not '\(values[10])'")
+                }
+                monitored = count
             }
             for index in 8...9 where values[index].count > 2_000 { throw fail(index, "is longer than 2000 characters") }
             return .need(
                 Need(
                     county: owner, kind: kind, occupations: occupationCodes, quantity: units, from: from, to: to, priority: priority,
-                    povertyFocus: poverty, note: values[8], privateNote: values[9]))
+                    poverty: poverty, monitored: monitored, note: values[8], privateNote: values[9]))
         case .offers:
             for index in 6...9 {
                 let limit = index == 6 ? 200 : 2_000

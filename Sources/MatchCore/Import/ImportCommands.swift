@@ -170,11 +170,11 @@ enum ImportCommands {
         let page = try Page.from(request, settings: context.settings, idCursor: "a need id")
         let needs = try await SubmissionCommands.visibleNeeds(request, scope, context, page: page)
         let own = !scope.isEast
-        var lines = ["id,county,kind,occupations,qty,from,to,priority,poverty,status,note" + (own ? ",private_note" : "")]
+        var lines = ["id,county,kind,occupations,qty,from,to,priority,poverty,monitored,status,note" + (own ? ",private_note" : "")]
         for need in needs {
             var fields = [
                 "\(need.id)", need.county, need.kind.rawValue, need.occupations.joined(separator: ";"), "\(need.quantity)",
-                need.from.description, need.to.description, "\(need.priority)", need.povertyFocus ? "yes" : "no",
+                need.from.description, need.to.description, "\(need.priority)", "\(need.poverty)", "\(need.monitored)",
                 need.status.rawValue, need.note,
             ]
             if own { fields.append(need.privateNote) }

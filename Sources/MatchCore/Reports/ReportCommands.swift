@@ -77,7 +77,7 @@ enum ReportCommands {
                 ("id", .integer(need.id)), ("county", .text(need.county)), ("kind", .text(need.kind.rawValue)),
                 ("occupations", .text(need.occupations.joined(separator: ","))), ("qty", .int(need.quantity)),
                 ("matched", .int(need.matched)), ("missing", .int(need.quantity - need.matched)),
-                ("priority", .int(need.priority)), ("poverty", .bool(need.povertyFocus)), ("from", .text(need.from.description)),
+                ("priority", .int(need.priority)), ("poverty", .int(need.poverty)), ("monitored", .int(need.monitored)), ("from", .text(need.from.description)),
                 ("to", .text(need.to.description)),
                 ("candidates", Self.candidates(best[need.id] ?? [])),
             ])
@@ -262,9 +262,9 @@ enum ReportCommands {
                 ("kind", .text(name)), ("proposed-matches", .int(cells.reduce(0) { $0 + $1.proposedMatches })),
                 ("proposed", .int(cells.reduce(0) { $0 + $1.proposedUnits })),
                 ("confirmed-matches", .int(cells.reduce(0) { $0 + $1.confirmedMatches })),
-                ("confirmed", .int(cells.reduce(0) { $0 + $1.confirmedUnits })), ("placed", .int(cells.reduce(0) { $0 + $1.placedUnits })),
+                ("confirmed", .int(cells.reduce(0) { $0 + $1.confirmedUnits })),
                 ("declined-matches", .int(cells.reduce(0) { $0 + $1.declinedMatches })),
-            ])
+            ] + FlowPeople.total(cells).fields)
         }
         return .records(header: Reply.Header("kinds", Record([("east", .text(east.code)), ("west", .text(west.code))])), records)
     }

@@ -13,7 +13,8 @@ struct YearReport {
         var demand = 0
         var confirmed = 0
         var byKind: [Kind: Int] = [:]
-        var placed = 0
+        /// The labour placements' people (就业): placed, 脱贫劳动力, 监测对象, still working, stable.
+        var people = FlowPeople()
         var plan: Int?
         /// Confirmed units of the kinds the plan sets targets for.
         var planConfirmed = 0
@@ -32,8 +33,8 @@ struct YearReport {
                 ("level", .text(level)), ("code", .text(code)), ("name", .text(name)), ("province", .text(province)),
                 ("needs", .int(needs)), ("demand", .int(demand)), ("confirmed", .int(confirmed)),
                 ("fill", ReportCommands.fraction(confirmed, demand)),
-            ] + Kind.allCases.map { ($0.rawValue, .int(byKind[$0] ?? 0)) } + [
-                ("placed", .int(placed)), ("plan", plan.map { .int($0) } ?? .null),
+            ] + Kind.allCases.map { ($0.rawValue, .int(byKind[$0] ?? 0)) } + people.fields + [
+                ("plan", plan.map { .int($0) } ?? .null),
                 ("of-plan", plan.map { ReportCommands.fraction(planConfirmed, $0) } ?? .null), ("last-demand", .int(lastDemand)),
                 ("last-confirmed", .int(lastConfirmed)), ("last-fill", ReportCommands.fraction(lastConfirmed, lastDemand)),
                 ("change", change), ("left-behind", .int(leftBehind)), ("why", .text(why)),
@@ -76,7 +77,7 @@ struct YearReport {
                 row.demand = current.reduce(0) { $0 + $1.demand }
                 row.confirmed = current.reduce(0) { $0 + $1.confirmed }
                 for cell in current { row.byKind[cell.kind, default: 0] += cell.confirmed }
-                row.placed = countyFlows.filter { $0.kind == .labor }.reduce(0) { $0 + $1.placedUnits }
+                row.people = FlowPeople.total(countyFlows.filter { $0.kind == .labor })
                 row.lastDemand = last.reduce(0) { $0 + $1.demand }
                 row.lastConfirmed = last.reduce(0) { $0 + $1.confirmed }
                 if let fill = ReportCommands.ratio(row.confirmed, row.demand), fill < ReportCommands.leftBehindBelow {
@@ -87,7 +88,7 @@ struct YearReport {
                 total.demand += row.demand
                 total.confirmed += row.confirmed
                 total.byKind.merge(row.byKind, uniquingKeysWith: +)
-                total.placed += row.placed
+                total.people = total.people + row.people
                 total.lastDemand += row.lastDemand
                 total.lastConfirmed += row.lastConfirmed
                 total.leftBehind += row.leftBehind
@@ -142,12 +143,13 @@ struct YearReport {
     /// The same report as a Markdown document: provinces, counties, and the counties left behind.
     func markdown() -> [String] {
         let columns = ["Needs", "Demand", "Confirmed", "Fill", "Labour", "Training seats", "School partnerships", "Talents",
-                       "Placed", "Plan", "Of plan", "Last year", "Last fill"]
+                       "Placed", "Of them poverty-alleviated", "Of them monitored", "Stable 3 months", "Stable 6 months", "Plan", "Of plan", "Last year", "Last fill"]
         func cells(_ row: Row) -> [String] {
             [
                 "\(row.needs)", "\(row.demand)", "\(row.confirmed)", Self.percent(row.confirmed, row.demand),
             ] + Kind.allCases.map { "\(row.byKind[$0] ?? 0)" } + [
-                "\(row.placed)", row.plan.map { "\($0)" } ?? "–", row.plan.map { Self.percent(row.planConfirmed, $0) } ?? "–",
+                "\(row.people.placed)", "\(row.people.poverty)", "\(row.people.monitored)", "\(row.people.stable3)",
+                "\(row.people.stable6)", row.plan.map { "\($0)" } ?? "–", row.plan.map { Self.percent(row.planConfirmed, $0) } ?? "–",
                 "\(row.lastConfirmed) / \(row.lastDemand)", Self.percent(row.lastConfirmed, row.lastDemand),
             ]
         }

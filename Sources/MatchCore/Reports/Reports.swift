@@ -1,3 +1,4 @@
+import CommandProtocol
 import MatchingEngine
 
 public struct Stats: Sendable {
@@ -104,13 +105,15 @@ public struct FlowCell: Sendable, Equatable {
     public var proposedMatches: Int
     public var proposedUnits: Int
     public var confirmedMatches: Int
+    /// Units the matches hold of their needs (`match_holding`): what need.matched counts.
     public var confirmedUnits: Int
-    public var placedUnits: Int
     public var declinedMatches: Int
+    /// The placements' people, as the matches sum them.
+    public var people: FlowPeople
 
     public init(
         county: String, kind: Kind, proposedMatches: Int, proposedUnits: Int, confirmedMatches: Int, confirmedUnits: Int,
-        placedUnits: Int, declinedMatches: Int
+        declinedMatches: Int, people: FlowPeople = FlowPeople()
     ) {
         self.county = county
         self.kind = kind
@@ -118,8 +121,46 @@ public struct FlowCell: Sendable, Equatable {
         self.proposedUnits = proposedUnits
         self.confirmedMatches = confirmedMatches
         self.confirmedUnits = confirmedUnits
-        self.placedUnits = placedUnits
         self.declinedMatches = declinedMatches
+        self.people = people
+    }
+}
+
+/// People placed, of them 脱贫劳动力 and 防止返贫监测对象, still working, given back to their
+/// needs, and stable at 3 and 6 months: summed the same way wherever a report shows them.
+public struct FlowPeople: Sendable, Equatable {
+    public var placed = 0
+    public var poverty = 0
+    public var monitored = 0
+    public var working = 0
+    public var reopened = 0
+    public var stable3 = 0
+    public var stable6 = 0
+
+    public init() {}
+
+    public static func + (a: FlowPeople, b: FlowPeople) -> FlowPeople {
+        var sum = a
+        sum.placed += b.placed
+        sum.poverty += b.poverty
+        sum.monitored += b.monitored
+        sum.working += b.working
+        sum.reopened += b.reopened
+        sum.stable3 += b.stable3
+        sum.stable6 += b.stable6
+        return sum
+    }
+
+    public static func total(_ cells: some Sequence<FlowCell>) -> FlowPeople {
+        cells.reduce(FlowPeople()) { $0 + $1.people }
+    }
+
+    /// The fields every report gives, in this order.
+    public var fields: [(String, Record.Value)] {
+        [
+            ("placed", .int(placed)), ("poverty-placed", .int(poverty)), ("monitored-placed", .int(monitored)),
+            ("working", .int(working)), ("reopened", .int(reopened)), ("stable-3m", .int(stable3)), ("stable-6m", .int(stable6)),
+        ]
     }
 }
 

@@ -86,23 +86,36 @@ enum MatchCommands {
     }
 
     static let matchPlace = CommandSpec(
-        "MATCH PLACE", usage: "MATCH PLACE <id> units=N date=<YYYY-MM-DD>",
-        summary: "record what really happened on a confirmed match: people arrived, seats taken, staff on post"
+        "MATCH PLACE", usage: "MATCH PLACE <id> people=N date=<YYYY-MM-DD> [poverty=N] [monitored=N]",
+        summary: "add a placement to a confirmed match: people arrived, seats taken, staff on post (PLACEMENT LIST shows them)"
     ) { request, session, context in
-        try context.validate(request, words: 1...1, options: ["units", "date"])
+        try context.validate(request, words: 1...1, options: ["people", "date", "poverty", "monitored"])
         let scope = try context.scope(session)
         let id = try request.id(at: 0, name: "match id")
-        guard let units = try request.integer("units", in: 0...1_000_000) else { throw ProtocolError(.badArg, "units= is required") }
-        guard let text = request.option("date"), let day = Day(text) else {
-            throw ProtocolError(.badArg, "date= is required as YYYY-MM-DD")
+        guard let people = try request.integer("people", in: 1...1_000_000) else {
+            throw ProtocolError(.badArg, "people= is required: how many arrived (1 or more)")
         }
-        let updated = try await context.write(target: "match:\(id)", changes: request.changes(["units", "date"])) { db, _ in
+        guard let text = request.option("date") else { throw ProtocolError(.badArg, "date= is required as YYYY-MM-DD") }
+        guard let day = Day(text) else { throw ProtocolError(.badArg, "date: '\(text)' is not a date YYYY-MM-DD") }
+        let placing = PlacementRequest(
+            people: Int(people), poverty: Int(try request.integer("poverty", in: 0...1_000_000) ?? 0),
+            monitored: Int(try request.integer("monitored", in: 0...1_000_000) ?? 0), on: day)
+        let today = context.today
+        let changes = request.changes(["people", "date", "poverty", "monitored"])
+        let placement = try await context.write(target: "match:\(id)", changes: changes) { db, audit in
             let match = try visibleMatch(id, scope, lock: true, in: db)
-            let placed = try match.placing(units, on: day)
+            guard let need = try db.needs.load(match.need, lock: true), let offer = try db.offers.load(match.offer, lock: false)?.offer
+            else { throw ProtocolError(.conflict, "match \(id): its need or offer is gone") }
+            let (placed, placement) = try match.placing(
+                placing, need: need, offer: offer, alreadyPlaced: try db.placements.placedCounts(need: need.id), today: today)
+            var stored = placement
+            stored.id = try db.placements.add(placement)
             try db.matches.save(placed)
-            return placed
+            audit.target = "placement:\(stored.id)"
+            audit.changes.insert(("match", "\(id)"), at: 0)
+            return stored
         }
-        return .record(record(updated))
+        return .record(PlacementCommands.record(placement))
     }
 
     static let matchCancel = CommandSpec(
@@ -165,8 +178,12 @@ enum MatchCommands {
             ("units", .integer(match.units)), ("score", .integer(match.score)), ("status", .text(match.status.rawValue)),
             ("west", .optional(match.westAnswer.map { answer in match.westUnits.map { "\(answer):\($0)" } ?? answer })),
             ("east", .optional(match.eastAnswer.map { answer in match.eastUnits.map { "\(answer):\($0)" } ?? answer })),
-            ("confirmed", match.confirmedUnits.map { .integer($0) } ?? .null), ("placed", .integer(match.placedUnits)),
-            ("placed-on", .optional(match.placedOn)), ("reason", .text(match.reason)),
+            ("confirmed", match.confirmedUnits.map { .integer($0) } ?? .null), ("placed", .integer(match.people.placed)),
+            ("placed-on", .optional(match.people.lastPlacedOn)), ("poverty-placed", .integer(match.people.poverty)),
+            ("monitored-placed", .integer(match.people.monitored)), ("working", .integer(match.people.working)),
+            ("left", .integer(match.people.left)), ("reopened", .integer(match.people.reopened)),
+            ("stable-3m", .integer(match.people.stable3)), ("stable-6m", .integer(match.people.stable6)),
+            ("reason", .text(match.reason)),
         ])
     }
 }

@@ -99,14 +99,14 @@ public struct MatchInfo: Sendable {
     public var eastAnswer: String?
     public var eastUnits: Int64?
     public var confirmedUnits: Int64?
-    public var placedUnits: Int64
-    public var placedOn: String?
+    /// Its placements summed.
+    public var people: PlacedPeople
     public var reason: String
 
     public init(
         id: Int64, run: Int64, need: Int64, offer: Int64, county: String, organisation: Int64, units: Int64, score: Int64,
         explanation: String, status: MatchStatus, westAnswer: String?, westUnits: Int64?, eastAnswer: String?,
-        eastUnits: Int64?, confirmedUnits: Int64?, placedUnits: Int64, placedOn: String?, reason: String
+        eastUnits: Int64?, confirmedUnits: Int64?, people: PlacedPeople = PlacedPeople(), reason: String
     ) {
         self.id = id
         self.run = run
@@ -123,8 +123,7 @@ public struct MatchInfo: Sendable {
         self.eastAnswer = eastAnswer
         self.eastUnits = eastUnits
         self.confirmedUnits = confirmedUnits
-        self.placedUnits = placedUnits
-        self.placedOn = placedOn
+        self.people = people
         self.reason = reason
     }
 }

@@ -11,12 +11,14 @@ public struct Gateways {
     public var needs: any NeedGateway
     public var offers: any OfferGateway
     public var matches: any MatchGateway
+    public var placements: any PlacementGateway
     public var reports: any ReportGateway
     public var requests: any RequestGateway
 
     public init(
         tokens: any TokenGateway, audit: any AuditGateway, registry: any RegistryGateway, needs: any NeedGateway,
-        offers: any OfferGateway, matches: any MatchGateway, reports: any ReportGateway, requests: any RequestGateway
+        offers: any OfferGateway, matches: any MatchGateway, placements: any PlacementGateway, reports: any ReportGateway,
+        requests: any RequestGateway
     ) {
         self.tokens = tokens
         self.audit = audit
@@ -24,6 +26,7 @@ public struct Gateways {
         self.needs = needs
         self.offers = offers
         self.matches = matches
+        self.placements = placements
         self.reports = reports
         self.requests = requests
     }
@@ -175,6 +178,30 @@ public protocol MatchGateway {
     func save(_ match: MatchInfo) throws
     /// Remembers a declined pair so no later run proposes it again.
     func rememberDeclined(need: Int64, offer: Int64) throws
+}
+
+public struct PlacementFilter: Sendable {
+    public var match: Int64?
+    public var need: Int64?
+    public var county: String?
+    public var organisation: Int64?
+    public init() {}
+}
+
+/// Placements (with their need's county and their match's organisation) and their follow-ups.
+public protocol PlacementGateway {
+    /// Stores a new placement; returns its id.
+    func add(_ placement: Placement) throws -> Int64
+    func load(_ id: Int64, lock: Bool) throws -> Placement?
+    /// Writes what a follow-up changes: who left, who was given back, the stable counts, the last check.
+    func save(_ placement: Placement) throws
+    func record(_ check: PlacementCheck) throws
+    func checks(placement: Int64) throws -> [PlacementCheck]
+    /// The 脱贫劳动力 and 监测对象 already placed on the need, over all its matches.
+    func placedCounts(need: Int64) throws -> (poverty: Int, monitored: Int)
+    func list(filter: PlacementFilter, within scope: Scope, page: Page) throws -> [Placement]
+    /// Placements with people at work whose next follow-up (3, then 6 months) falls on or before `day`, by id.
+    func due(by day: Day, within scope: Scope, page: Page) throws -> [Placement]
 }
 
 public protocol ReportGateway {

@@ -210,7 +210,8 @@ struct PGMatches: MatchGateway {
 
     static let matchColumns = """
         m.id, m.run, m.need, m.offer, n.county, o.organisation, m.units, m.score, m.explanation::text, m.status,
-        m.west_answer, m.west_units, m.east_answer, m.east_units, m.confirmed_units, m.placed_units, m.placed_on::text, m.reason
+        m.west_answer, m.west_units, m.east_answer, m.east_units, m.confirmed_units, m.placed_units, m.placed_on::text, m.reason,
+        m.placed_poverty, m.placed_monitored, m.left_units, m.reopened_units, m.stable3_units, m.stable6_units
         """
 
     static func matchInfo(_ row: PGRow) throws -> MatchInfo {
@@ -219,7 +220,20 @@ struct PGMatches: MatchGateway {
             organisation: try row.int64(5), units: try row.int64(6), score: try row.int64(7), explanation: try row.string(8),
             status: MatchStatus(rawValue: try row.string(9)) ?? .proposed, westAnswer: row[10], westUnits: row[11].flatMap { Int64($0) },
             eastAnswer: row[12], eastUnits: row[13].flatMap { Int64($0) }, confirmedUnits: row[14].flatMap { Int64($0) },
-            placedUnits: try row.int64(15), placedOn: row[16], reason: try row.string(17))
+            people: try placedPeople(row), reason: try row.string(17))
+    }
+
+    static func placedPeople(_ row: PGRow) throws -> PlacedPeople {
+        var people = PlacedPeople()
+        people.placed = try row.int64(15)
+        people.lastPlacedOn = row[16]
+        people.poverty = try row.int64(18)
+        people.monitored = try row.int64(19)
+        people.left = try row.int64(20)
+        people.reopened = try row.int64(21)
+        people.stable3 = try row.int64(22)
+        people.stable6 = try row.int64(23)
+        return people
     }
 
     func list(filter: MatchFilter, within scope: Scope, page: Page) throws -> [MatchInfo] {
@@ -274,7 +288,10 @@ struct PGMatches: MatchGateway {
             """
             UPDATE match SET status = \(match.status.rawValue), west_answer = \(match.westAnswer), west_units = \(match.westUnits),
                 east_answer = \(match.eastAnswer), east_units = \(match.eastUnits), confirmed_units = \(match.confirmedUnits),
-                placed_units = \(match.placedUnits), placed_on = \(match.placedOn)::date, reason = \(match.reason),
+                placed_units = \(match.people.placed), placed_on = \(match.people.lastPlacedOn)::date,
+                placed_poverty = \(match.people.poverty), placed_monitored = \(match.people.monitored),
+                left_units = \(match.people.left), reopened_units = \(match.people.reopened),
+                stable3_units = \(match.people.stable3), stable6_units = \(match.people.stable6), reason = \(match.reason),
                 updated_at = now()
             WHERE id = \(match.id)
             """)

@@ -7,8 +7,8 @@ struct PGNeeds: NeedGateway {
 
     static let columns = """
         n.id, n.county, n.kind, array_to_string(n.occupations, ','),
-        n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_focus, n.status, n.note,
-        n.private_note, array_to_string(n.conditions, ',')
+        n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_people, n.status, n.note,
+        n.private_note, array_to_string(n.conditions, ','), n.monitored_people
         """
 
     static func decode(_ row: PGRow) throws -> Need {
@@ -18,7 +18,7 @@ struct PGNeeds: NeedGateway {
         return Need(
             id: try row.int64(0), county: try row.string(1), kind: kind,
             occupations: try row.string(3).split(separator: ",").map(String.init), quantity: try row.int(4),
-            matched: try row.int(5), from: from, to: to, priority: try row.int(8), povertyFocus: try row.bool(9),
+            matched: try row.int(5), from: from, to: to, priority: try row.int(8), poverty: try row.int(9), monitored: try row.int(14),
             conditions: try row.string(13).split(separator: ",").map(String.init), status: status, note: try row.string(11),
             privateNote: try row.string(12))
     }
@@ -43,13 +43,13 @@ struct PGNeeds: NeedGateway {
                     \(PGText.array(needs.map { String($0.quantity) }))::int[], \(PGText.array(needs.map(\.from.description)))::date[],
                     \(PGText.array(needs.map(\.to.description)))::date[],
                     \(PGText.array(needs.map { String($0.priority) }))::smallint[],
-                    \(PGText.array(needs.map { $0.povertyFocus ? "t" : "f" }))::boolean[],
+                    \(PGText.array(needs.map { String($0.poverty) }))::int[], \(PGText.array(needs.map { String($0.monitored) }))::int[],
                     \(PGText.array(needs.map(\.note)))::text[], \(PGText.array(needs.map(\.privateNote)))::text[],
                     \(PGText.array(needs.map { PGText.array($0.conditions) }))::text[],
                     \(PGText.array(audits.map(\.actor.role.rawValue)))::text[], \(PGText.array(audits.map(\.actor.scope)))::text[],
                     \(PGText.array(audits.map(\.command)))::text[], \(PGText.array(audits.map(\.changesJSON)))::text[])
                 WITH ORDINALITY AS t(token, county, kind, occupations, quantity, window_start, window_end, priority,
-                                     poverty_focus, note, private_note, conditions, role, scope, command, changes, ord)
+                                     poverty_people, monitored_people, note, private_note, conditions, role, scope, command, changes, ord)
             ),
             ok AS (
                 SELECT nextval('need_id_seq') AS id, t.* FROM t
@@ -61,10 +61,10 @@ struct PGNeeds: NeedGateway {
                 ORDER BY ord
             ),
             stored AS (
-                INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus,
-                                  note, private_note, conditions)
-                SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_focus, note,
-                       private_note, conditions::text[]
+                INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_people,
+                                  monitored_people, note, private_note, conditions)
+                SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_people,
+                       monitored_people, note, private_note, conditions::text[]
                 FROM ok
             ),
             audited AS (
@@ -150,7 +150,8 @@ struct PGNeeds: NeedGateway {
             )
             UPDATE need SET quantity = \(need.quantity), matched = \(need.matched),
                 occupations = \(PGText.array(need.occupations))::text[], window_start = \(need.from.description)::date,
-                window_end = \(need.to.description)::date, priority = \(need.priority), poverty_focus = \(need.povertyFocus),
+                window_end = \(need.to.description)::date, priority = \(need.priority), poverty_people = \(need.poverty),
+                monitored_people = \(need.monitored),
                 conditions = \(PGText.array(need.conditions))::text[],
                 status = \(need.status.rawValue), note = \(need.note), private_note = \(need.privateNote), updated_at = now()
             WHERE id = \(need.id)
@@ -161,10 +162,10 @@ struct PGNeeds: NeedGateway {
         guard
             let row = try connection.query(
                 """
-                INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note,
-                                  private_note, conditions)
+                INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_people,
+                                  monitored_people, note, private_note, conditions)
                 VALUES (\(need.county), \(need.kind.rawValue), \(PGText.array(need.occupations))::text[], \(need.quantity),
-                        \(need.from.description)::date, \(need.to.description)::date, \(need.priority), \(need.povertyFocus),
+                        \(need.from.description)::date, \(need.to.description)::date, \(need.priority), \(need.poverty), \(need.monitored),
                         \(need.note), \(need.privateNote), \(PGText.array(need.conditions))::text[])
                 RETURNING id
                 """
@@ -175,7 +176,10 @@ struct PGNeeds: NeedGateway {
 
     func beginImport() throws {
         try connection.copyStart(
-            "COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note, private_note) FROM STDIN"
+            """
+            COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_people, monitored_people, note,
+                       private_note) FROM STDIN
+            """
         )
     }
 
@@ -186,7 +190,8 @@ struct PGNeeds: NeedGateway {
             PGText.appendCopyRow(
                 [
                     need.county, need.kind.rawValue, PGText.array(need.occupations), String(need.quantity), need.from.description,
-                    need.to.description, String(need.priority), need.povertyFocus ? "t" : "f", need.note, need.privateNote,
+                    need.to.description, String(need.priority), String(need.poverty), String(need.monitored), need.note,
+                    need.privateNote,
                 ], to: &rows)
         }
         try connection.copyPut(rows)
