@@ -32,10 +32,10 @@ struct CommandLogicTests {
         let organisation = Organisation(id: 900, kind: .enterprise, name: "苏州厂", province: "32", city: "苏州市")
         tables.organisations[organisation.id] = organisation
         tables.needs[901] = Need(
-            id: 901, county: "520204", kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!,
+            id: 901, county: "520204", kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2026-07-01")!,
             to: Day("2027-06-30")!)
         tables.offers[902] = Offer(
-            id: 902, organisation: 900, kind: .labor, occupations: ["6-01"], capacity: 8, from: Day("2027-01-01")!,
+            id: 902, organisation: 900, kind: .labor, occupations: ["6-01"], capacity: 8, from: Day("2026-07-01")!,
             to: Day("2027-12-31")!)
         tables.lastID = 1_000
         store.tables = tables
@@ -98,7 +98,8 @@ struct CommandLogicTests {
         #expect(confirmed.contains(" status=confirmed ") && confirmed.contains(" confirmed=5 "), "\(confirmed)")
         #expect(store.tables.needs[need]?.matched == 5 && store.tables.needs[need]?.status == .partlyMatched)
         #expect(store.tables.offers[offer]?.matched == 5 && store.tables.offers[offer]?.status == .partlyMatched)
-        #expect(await send("MATCH PLACE \(match.id) units=2 date=2027-03-01", &west).contains(" placed=2 "))
+        #expect(await send("MATCH PLACE \(match.id) people=2 date=2026-09-01", &west).contains(" people=2 "))
+        #expect(store.tables.matches[match.id]?.people.placed == 2)
         #expect(await send("MATCH CANCEL \(match.id) reason=停产", &east).contains(" status=cancelled "))
         #expect(store.tables.needs[need]?.matched == 2 && store.tables.offers[offer]?.matched == 2)
     }

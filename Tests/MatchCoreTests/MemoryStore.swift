@@ -26,6 +26,8 @@ final class MemoryStore: Store {
         var needs: [Int64: Need] = [:]
         var offers: [Int64: Offer] = [:]
         var matches: [Int64: MatchInfo] = [:]
+        var placements: [Int64: Placement] = [:]
+        var checks: [PlacementCheck] = []
         var declined: Set<PairID> = []
         var requests: [String: EarlierRequest] = [:]
         var lastID: Int64 = 0
@@ -149,8 +151,8 @@ struct NotKeptInMemory: Error, CustomStringConvertible {
 }
 
 /// One unit's copy of the tables, seen through the gateways.
-final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway, OfferGateway, MatchGateway, ReportGateway,
-    RequestGateway
+final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway, OfferGateway, MatchGateway,
+    PlacementGateway, ReportGateway, RequestGateway
 {
     var tables: MemoryStore.Tables
 
@@ -160,7 +162,8 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
 
     var gateways: Gateways {
         Gateways(
-            tokens: self, audit: self, registry: self, needs: self, offers: self, matches: self, reports: self, requests: self)
+            tokens: self, audit: self, registry: self, needs: self, offers: self, matches: self, placements: self, reports: self,
+            requests: self)
     }
 
     func step<T>(audit: AuditEntry, _ body: (Gateways, inout AuditEntry) throws -> T) throws -> T {
@@ -409,9 +412,37 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
         let match = MatchInfo(
             id: tables.nextID(), run: 1, need: need, offer: offer, county: county, organisation: organisation, units: units,
             score: 500, explanation: "{}", status: .proposed, westAnswer: nil, westUnits: nil, eastAnswer: nil, eastUnits: nil,
-            confirmedUnits: nil, placedUnits: 0, placedOn: nil, reason: "")
+            confirmedUnits: nil, reason: "")
         tables.matches[match.id] = match
         return match
+    }
+
+    // MARK: Placements
+
+    func add(_ placement: Placement) throws -> Int64 {
+        var stored = placement
+        stored.id = tables.nextID()
+        tables.placements[stored.id] = stored
+        return stored.id
+    }
+
+    func load(_ id: Int64, lock: Bool) throws -> Placement? { tables.placements[id] }
+    func save(_ placement: Placement) throws { tables.placements[placement.id] = placement }
+    func record(_ check: PlacementCheck) throws { tables.checks.append(check) }
+    func checks(placement: Int64) throws -> [PlacementCheck] { tables.checks.filter { $0.placement == placement } }
+
+    func placedCounts(need: Int64) throws -> (poverty: Int, monitored: Int) {
+        let placed = tables.placements.values.filter { $0.need == need }
+        return (placed.reduce(0) { $0 + $1.poverty }, placed.reduce(0) { $0 + $1.monitored })
+    }
+
+    func list(filter: PlacementFilter, within scope: Scope, page: Page) throws -> [Placement] {
+        tables.placements.values.filter { filter.match == nil || $0.match == filter.match }.sorted { $0.id < $1.id }
+    }
+
+    func due(by day: Day, within scope: Scope, page: Page) throws -> [Placement] {
+        tables.placements.values.filter { placement in placement.nextMilestone.map { placement.due($0) <= day } ?? false }
+            .sorted { $0.id < $1.id }
     }
 
     func tryLockRuns() throws -> Bool { throw NotKeptInMemory(what: "runs") }
