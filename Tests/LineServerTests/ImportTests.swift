@@ -64,7 +64,7 @@ struct ImportTests {
                 try await client.send(bytes: Array("NEED IMPORT \(option)\n".utf8) + Array(bytes) + Array(".\n".utf8))
                 #expect(try await client.readLine() == "OK imported 2 needs")
                 let first = try await client.request("NEED SHOW 1")
-                #expect(first.contains("note=焊工三十人（以脱贫劳动力为主）") && first.contains("poverty=yes") && first.contains("priority=5"))
+                #expect(first.contains("note=焊工三十人（以脱贫劳动力为主）") && first.contains("poverty=30 monitored=0") && first.contains("priority=5"))
                 #expect(try await client.request("NEED SHOW 2").contains("note=\"数控车床, 培训\""))
                 await client.close()
             }
@@ -140,7 +140,7 @@ struct ImportTests {
                 #expect(first[0].hasPrefix("id,county,kind,occupations,qty"))
                 let rows = Array(first.dropFirst()) + Array(second.dropFirst())
                 #expect(rows.count == 150)
-                #expect(rows[41] == "42,520204,labor,6-01;6-02,43,2027-01-01,2027-06-30,3,yes,open,row 42,")
+                #expect(rows[41] == "42,520204,labor,6-01;6-02,43,2027-01-01,2027-06-30,3,43,0,open,row 42,")
                 await client.close()
             }
         }

@@ -87,9 +87,10 @@ struct ReportTests {
                     poverty: i % 3 == 0, cancelled: cancelled)
                 need.id = try connection.query(
                     """
-                    INSERT INTO need (county, kind, occupations, quantity, matched, window_start, window_end, priority, poverty_focus, status)
+                    INSERT INTO need (county, kind, occupations, quantity, matched, window_start, window_end, priority, poverty_people, status)
                     VALUES (\(need.county), \(need.kind), \("{" + need.occupations.joined(separator: ",") + "}")::text[], \(quantity),
-                            \(confirmed), \(need.start)::date, \("\(year)-12-31")::date, \(need.priority), \(need.poverty), \(need.status))
+                            \(confirmed), \(need.start)::date, \("\(year)-12-31")::date, \(need.priority), \(need.poverty ? quantity : 0),
+                            \(need.status))
                     RETURNING id
                     """
                 ).first!.int64(0)
@@ -282,7 +283,8 @@ struct ReportTests {
             var fields: [String] = [level, code, name, "52", "\(needs.count)", "\(demand)", "\(confirmed)"]
             fields.append(demand > 0 ? ratio(confirmed, demand) : "")
             fields += byKind.map(String.init)
-            fields += ["\(placed)", plan.map(String.init) ?? "", plan.map { ratio(planned!, $0) } ?? ""]
+            // placed, of them poverty-alleviated and monitored, working, reopened, stable at 3 and 6 months
+            fields += ["\(placed)", "0", "0", "\(placed)", "0", "0", "0", plan.map(String.init) ?? "", plan.map { ratio(planned!, $0) } ?? ""]
             fields += ["\(lastDemand)", "\(lastConfirmed)", lastDemand > 0 ? ratio(lastConfirmed, lastDemand) : "", change]
             fields += ["\(behind ?? (isBehind ? 1 : 0))", why.contains(",") ? "\"\(why)\"" : why]
             return (fields.joined(separator: ","), isBehind)
@@ -300,7 +302,8 @@ struct ReportTests {
         let province = row(
             level: "province", code: "52", name: "贵州省", needs: guizhou.filter { $0.year == 2027 },
             last: guizhou.filter { $0.year == 2026 }, plan: plan, behind: behind).0
-        return ["level,code,name,province,needs,demand,confirmed,fill,labor,training,school_partnership,talent,placed,plan,of-plan,"
+        return ["level,code,name,province,needs,demand,confirmed,fill,labor,training,school_partnership,talent,placed,poverty-placed,"
+                + "monitored-placed,working,reopened,stable-3m,stable-6m,plan,of-plan,"
                 + "last-demand,last-confirmed,last-fill,change,left-behind,why", province] + countyLines
     }
 
@@ -354,10 +357,12 @@ struct ReportTests {
                 let along = world.matches.filter { ids.contains($0.need) && world.offers[$0.offer]!.province == "32" }
                 let units = { (status: String) in along.filter { $0.status == status }.reduce(0) { $0 + $1.units } }
                 let count = { (status: String) in along.filter { $0.status == status }.count }
+                let placed = along.reduce(0) { $0 + $1.placed }
                 #expect(
                     record == "kind=\(kind) proposed-matches=\(count("proposed")) proposed=\(units("proposed")) "
                         + "confirmed-matches=\(count("confirmed")) confirmed=\(units("confirmed")) "
-                        + "placed=\(along.reduce(0) { $0 + $1.placed }) declined-matches=\(count("declined"))")
+                        + "declined-matches=\(count("declined")) placed=\(placed) poverty-placed=0 monitored-placed=0 working=\(placed) "
+                        + "reopened=0 stable-3m=0 stable-6m=0")
             }
             #expect(try await client.request("PAIRING FLOW 贵州省 江苏省").hasPrefix("ERR BAD_ARG east: 贵州省 is not a eastern province"))
         }
@@ -444,6 +449,9 @@ struct ReportTests {
                     script: """
                         UPDATE match SET status = 'confirmed', confirmed_units = units WHERE status = 'proposed' AND id % 2 = 0;
                         UPDATE match SET placed_units = placed_units + 1, placed_on = '2027-05-01' WHERE status = 'confirmed' AND id % 3 = 0;
+                        UPDATE match SET placed_poverty = 1, left_units = 1, reopened_units = 1, stable3_units = 1
+                            WHERE status = 'confirmed' AND placed_units > 1 AND id % 2 = 1;
+                        UPDATE match SET status = 'cancelled' WHERE status = 'confirmed' AND id % 7 = 0;
                         UPDATE need SET window_start = '2028-01-01', window_end = '2028-12-31' WHERE id % 5 = 0;
                         UPDATE organisation SET city = '深圳市' WHERE province = '44';
                         UPDATE need SET status = 'cancelled' WHERE matched = 0 AND status = 'open';
@@ -465,7 +473,10 @@ struct ReportTests {
         let measures = [
             "need_fill": "needs, cancelled, demand, confirmed, open_needs, open_units, proposed",
             "need_occupation_fill": "needs, demand, confirmed, proposed",
-            "match_flow": "proposed_matches, proposed_units, confirmed_matches, confirmed_units, placed_units, declined_matches, declined_units",
+            "match_flow": """
+                proposed_matches, proposed_units, confirmed_matches, confirmed_units, placed_units, declined_matches, declined_units,
+                placed_poverty, placed_monitored, working_units, reopened_units, stable3_units, stable6_units
+                """,
             "offer_totals": "offers, open_offers, open_capacity", "offer_slot": "open_units",
         ]
         return try measures.sorted { $0.key < $1.key }.flatMap { table, columns in

@@ -51,6 +51,8 @@ struct RoleMatrixTests {
         var run: Int64
         var match: Int64
         var confirmed: Int64
+        /// A placement of one person on the confirmed match.
+        var placement: Int64
         /// Administrators name the side they answer for.
         var asAdmin = false
     }
@@ -126,8 +128,16 @@ struct RoleMatrixTests {
             "MATCH DECLINE \(f.match) reason=test" + (f.asAdmin ? " side=east" : "")
         },
         Row(command: "MATCH PLACE", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
-            "MATCH PLACE \(f.confirmed) units=1 date=2027-02-01"
+            "MATCH PLACE \(f.confirmed) people=1 date=2026-06-01"
         },
+        Row(command: "PLACEMENT LIST", allowed: everyone) { f in "PLACEMENT LIST match=\(f.confirmed)" },
+        Row(command: "PLACEMENT SHOW", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "PLACEMENT SHOW \(f.placement)"
+        },
+        Row(command: "PLACEMENT CHECK", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
+            "PLACEMENT CHECK \(f.placement) date=2026-05-01 status=working"
+        },
+        Row(command: "PLACEMENT DUE", allowed: everyone) { _ in "PLACEMENT DUE days=30" },
         Row(command: "MATCH CANCEL", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
             "MATCH CANCEL \(f.confirmed) reason=test"
         },
@@ -226,15 +236,20 @@ struct RoleMatrixTests {
             county: world.guizhouCounty, kind: .labor, occupations: ["6-01"], quantity: 10, from: Day("2027-01-01")!, to: Day("2027-06-30")!)
         let offer = Offer(
             organisation: world.suzhouOrg, kind: .labor, occupations: ["6-01"], capacity: 10, from: Day("2027-01-01")!, to: Day("2027-12-31")!)
+        // The matched pair began in the past, so placements and follow-ups on it can be dated today or earlier.
+        var matchedNeed = need
+        matchedNeed.from = Day("2026-01-01")!
+        var matchedOffer = offer
+        matchedOffer.from = Day("2026-01-01")!
         let token = try await database.token(role: .west, scope: "province:52", label: "to revoke").principal
         let (needID, offerID, matchedNeedID, matchedOfferID) = try await PGStore(pool: database.pool).bootstrap { db in
-            let needs = try db.needs.insert([need, need], audits: [audit, audit]).map { outcome -> Int64 in
+            let needs = try db.needs.insert([need, matchedNeed], audits: [audit, audit]).map { outcome -> Int64 in
                 guard case .stored(let stored) = outcome else { throw TestEnvironmentError("need not stored: \(outcome)") }
                 return stored.id
             }
-            return (needs[0], try db.offers.insert(offer), needs[1], try db.offers.insert(offer))
+            return (needs[0], try db.offers.insert(offer), needs[1], try db.offers.insert(matchedOffer))
         }
-        let (run, match, confirmed) = try await database.pool.withConnection { connection in
+        let (run, match, confirmed, placement) = try await database.pool.withConnection { connection in
             let run = try connection.query(
                 "INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal(score)', 'test', \(storedDefaultWeights)::jsonb) RETURNING id"
             ).first!.int64(0)
@@ -249,10 +264,17 @@ struct RoleMatrixTests {
             ).first!.int64(0)
             try connection.query("UPDATE need SET matched = 3, status = 'partly_matched' WHERE id = \(matchedNeedID)")
             try connection.query("UPDATE offer SET matched = 3, status = 'partly_matched' WHERE id = \(matchedOfferID)")
-            return (run, match, confirmed)
+            let placement = try connection.query(
+                """
+                INSERT INTO placement (match, need, people, placed_on) VALUES (\(confirmed), \(matchedNeedID), 1, '2026-02-01')
+                RETURNING id
+                """
+            ).first!.int64(0)
+            try connection.query("UPDATE match SET placed_units = 1, placed_on = '2026-02-01' WHERE id = \(confirmed)")
+            return (run, match, confirmed, placement)
         }
         return Fresh(
             index: index, need: needID, offer: offerID, token: token.tokenID, world: world, run: run, match: match,
-            confirmed: confirmed)
+            confirmed: confirmed, placement: placement)
     }
 }
