@@ -76,7 +76,8 @@ struct MatchingTests {
                 let diff = try await admin.readRecords(after: try await admin.request("RUN DIFF 1 2"))
                 #expect(diff.contains { $0.hasPrefix("change=removed need=2 offer=1 ") })
 
-                #expect(try await east.request("MATCH PLACE \(id) people=4 date=2026-02-01").contains(" people=4 placed-on=2026-02-01 "))
+                let placed = try await east.request("MATCH PLACE \(id) people=4 date=2026-02-01")
+                #expect(placed.contains(" people=4 ") && placed.contains(" placed-on=2026-02-01 "), "\(placed)")
                 #expect(try await west.request("MATCH CANCEL \(id) reason=\"plant closed\"").contains("status=cancelled"))
                 #expect(try await west.request("NEED SHOW 1").contains("matched=4 open=26 "))
                 for client in [admin, west, east] { await client.close() }

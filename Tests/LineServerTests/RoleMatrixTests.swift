@@ -242,7 +242,7 @@ struct RoleMatrixTests {
         var matchedOffer = offer
         matchedOffer.from = Day("2026-01-01")!
         let token = try await database.token(role: .west, scope: "province:52", label: "to revoke").principal
-        let (needID, offerID, matchedNeedID, matchedOfferID) = try await PGStore(pool: database.pool).bootstrap { db in
+        let (needID, offerID, matchedNeedID, matchedOfferID) = try await PGStore(pool: database.pool).bootstrap { [matchedNeed, matchedOffer] db in
             let needs = try db.needs.insert([need, matchedNeed], audits: [audit, audit]).map { outcome -> Int64 in
                 guard case .stored(let stored) = outcome else { throw TestEnvironmentError("need not stored: \(outcome)") }
                 return stored.id

@@ -137,8 +137,11 @@ enum SubmissionCommands {
             guard let need = try db.needs.load(id, lock: true) else { throw ProtocolError(.notFound, "no need \(id)") }
             try requireWest(scope, countyCode: need.county, spec: spec)
             let updated = try need.updated(by: changes)
-            let placed = try db.placements.placedCounts(need: id)
-            if updated.poverty < placed.poverty || updated.monitored < placed.monitored {
+            // Only a lowered count can fall below what placements already count.
+            if updated.poverty < need.poverty || updated.monitored < need.monitored,
+                case let placed = try db.placements.placedCounts(need: id),
+                updated.poverty < placed.poverty || updated.monitored < placed.monitored
+            {
                 throw ProtocolError(
                     .conflict,
                     "need \(id) has \(placed.poverty) 脱贫劳动力 and \(placed.monitored) 防止返贫监测对象 placed; its counts cannot go below them")
