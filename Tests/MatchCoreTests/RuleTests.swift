@@ -157,6 +157,8 @@ struct RuleTests {
         }
         #expect(Day("2027-01-01")!.dayNumber - Day("2026-12-31")!.dayNumber == 1)
         #expect(Day("2024-08-31")!.adding(months: 6) == Day("2025-02-28")!)
+        #expect(Day("2026-11-05")!.adding(months: 3) == Day("2027-02-05")!)
+        #expect(Day("2026-03-30")!.adding(months: 11) == Day("2027-02-28")!)
         #expect(Day.today(secondsSince1970: 1_798_761_600 - 3_600) == Day("2027-01-01")!)  // 23:00 UTC is 07:00 in Beijing
     }
 }

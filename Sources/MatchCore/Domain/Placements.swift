@@ -33,10 +33,10 @@ extension Day {
     public func adding(months: Int) -> Day {
         let index = year * 12 + (month - 1) + months
         let (year, month) = (index / 12, index % 12 + 1)
-        for day in stride(from: day, through: 28, by: -1) {
+        for day in stride(from: day, through: min(day, 28), by: -1) {
             if let shifted = Day(Self.text(year, month, day)) { return shifted }
         }
-        return self
+        return Day(Self.text(year, month, 28)) ?? self
     }
 
     /// Today in China (UTC+8, no daylight saving): the calendar the programme's dates are in.
