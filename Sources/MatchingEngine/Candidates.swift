@@ -98,7 +98,7 @@ public struct ScoreBreakdown: Sendable, Hashable, CustomStringConvertible {
 
 /// Pairs needs with offers that can serve them, and scores each pair.
 ///
-/// A pair is a candidate when kinds agree, some occupation codes share at least the mid
+/// A pair is a candidate when kinds (and their variants) agree, some occupation codes share at least the mid
 /// group, the time windows overlap, both sides have something open, and neither side
 /// declined the pair. Candidates come from an index of offers by (kind, code prefix), so
 /// the work follows the pairs found, never needs × offers.
@@ -115,7 +115,7 @@ public struct CandidateBuilder: Sendable {
 
     /// The score of one pair, or nil when it is not a candidate.
     public func explain(_ need: NeedRecord, _ offer: OfferRecord) -> ScoreBreakdown? {
-        guard need.kind == offer.kind, need.quantity > 0, offer.capacity > 0,
+        guard need.kind == offer.kind, need.variant.agrees(with: offer.variant), need.quantity > 0, offer.capacity > 0,
             need.window.overlap(offer.window) > 0,
             !declined.contains(PairID(need: need.id, offer: offer.id)),
             let fit = OccupationFit(need.occupations, offer.occupations)
@@ -169,7 +169,7 @@ public struct CandidateBuilder: Sendable {
             let kind = need.kind.index
             for c in table.needCodes(i) {
                 for prefix in [c.mid, c.small, c.full] where prefix >= 0 {
-                    let key = Int(prefix) * 4 + kind
+                    let key = Int(prefix) * Kind.indexCount + kind
                     guard key < table.keyStart.count - 1 else { continue }
                     for k in Int(table.keyStart[key])..<Int(table.keyStart[key + 1]) {
                         let j = table.indexed[k]
@@ -191,7 +191,7 @@ public struct CandidateBuilder: Sendable {
             for j32 in found {
                 let j = Int(j32)
                 let overlap = min(needEnd, table.offerEnd[j]) - max(needStart, table.offerStart[j])
-                guard overlap > 0 else { continue }
+                guard overlap > 0, need.variant.agrees(with: offers[j].variant) else { continue }
                 if !declined.isEmpty && declined.contains(PairID(need: need.id, offer: offers[j].id)) { continue }
                 let fit = table.fit(need: i, offer: j)
                 guard fit > 0 else { continue }
@@ -272,13 +272,13 @@ private struct CompactRecords {
             for c in o.occupations.map(code) {
                 codes.append(c)
                 for prefix in [c.mid, c.small, c.full] where prefix >= 0 {
-                    keys.insert(Int(prefix) * 4 + o.kind.index)
+                    keys.insert(Int(prefix) * Kind.indexCount + o.kind.index)
                 }
             }
             offerCodeStart.append(Int32(codes.count))
             keyed.append(contentsOf: keys.sorted().map { ($0, Int32(j)) })
         }
-        let keyCount = prefixes.count * 4
+        let keyCount = prefixes.count * Kind.indexCount
         keyStart = [Int32](repeating: 0, count: keyCount + 1)
         for k in keyed { keyStart[k.key + 1] += 1 }
         for k in 0..<keyCount { keyStart[k + 1] += keyStart[k] }

@@ -1,20 +1,41 @@
 /// What is asked or offered.
 public enum Kind: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// Job posts (劳务协作), counted in people.
     case labor
+    /// Short vocational courses (职业培训), counted in 人次.
     case training
+    /// Technical-school places for 两后生 (技工院校招生), counted in people, with a term in years.
+    case enrolment
+    /// 校校合作 and 企校合作 with a named western school.
     case schoolPartnership = "school_partnership"
+    /// Talents sent to the county for a term in months (人才选派), counted in 人次.
     case talent
+    /// Two-way secondment (双向挂职): staff sent east by the county, or received from the east.
+    case secondment
 
     public static func < (a: Kind, b: Kind) -> Bool { a.index < b.index }
+
+    /// How many indexes there are: the candidate index keys (code prefix, kind) with it.
+    static let indexCount = allCases.count
 
     var index: Int {
         switch self {
         case .labor: 0
         case .training: 1
-        case .schoolPartnership: 2
-        case .talent: 3
+        case .enrolment: 2
+        case .schoolPartnership: 3
+        case .talent: 4
+        case .secondment: 5
         }
     }
+}
+
+/// What the two sides of a kind must also agree on: the partner a school partnership is with,
+/// the way a secondment goes. `any` (not stated) agrees with everything.
+public enum KindVariant: UInt8, Sendable, Hashable, CaseIterable {
+    case any = 0, schoolPartner, enterprisePartner, toEast, toWest
+
+    public func agrees(with other: KindVariant) -> Bool { self == .any || other == .any || self == other }
 }
 
 /// A code of the occupational classification (GB/T 6565-2015 shape): major group `2`,
@@ -178,11 +199,12 @@ public struct NeedRecord: Sendable, Hashable {
     /// The county is a national key assistance county (国家乡村振兴重点帮扶县).
     public var keyCounty: Bool
     public var wantedConditions: Set<Condition>
+    public var variant: KindVariant
 
     public init(
         id: Int64, county: String, province: String, kind: Kind, occupations: [OccupationCode], quantity: Int64,
         window: TimeWindow, priority: Int, povertyAlleviated: Bool = false, keyCounty: Bool = false,
-        wantedConditions: Set<Condition> = []
+        wantedConditions: Set<Condition> = [], variant: KindVariant = .any
     ) {
         self.id = id
         self.county = county
@@ -195,6 +217,7 @@ public struct NeedRecord: Sendable, Hashable {
         self.povertyAlleviated = povertyAlleviated
         self.keyCounty = keyCounty
         self.wantedConditions = wantedConditions
+        self.variant = variant
     }
 }
 
@@ -211,10 +234,11 @@ public struct OfferRecord: Sendable, Hashable {
     /// Rating of the employer or school, 0...50.
     public var quality: Int
     public var conditions: Set<Condition>
+    public var variant: KindVariant
 
     public init(
         id: Int64, province: String, city: String, kind: Kind, occupations: [OccupationCode], capacity: Int64,
-        window: TimeWindow, quality: Int = 0, conditions: Set<Condition> = []
+        window: TimeWindow, quality: Int = 0, conditions: Set<Condition> = [], variant: KindVariant = .any
     ) {
         self.id = id
         self.province = province
@@ -225,6 +249,7 @@ public struct OfferRecord: Sendable, Hashable {
         self.window = window
         self.quality = quality
         self.conditions = conditions
+        self.variant = variant
     }
 }
 

@@ -34,15 +34,49 @@ struct ImportRowTests {
         }
     }
 
+    static let suzhouSchool = Organisation(id: 7, kind: .school, name: "苏州技师学院", province: "32", city: "苏州市")
+    static let agency = Organisation(id: 8, kind: .hrAgency, name: "苏州人力资源服务公司", province: "32", city: "苏州市")
+    static let factory = Organisation(id: 9, kind: .enterprise, name: "苏州电子厂", province: "32", city: "苏州市")
+
     @Test func anOfferRowNamesAnOrganisationOfTheScope() throws {
         let converter = try ImportConverter(
             target: .offers, header: ["org", "kind", "occupations", "capacity", "from", "to", "place"], counties: [],
-            occupations: ["6-01"], organisations: [7: ("32", "苏州市")], scope: .eastCity("苏州市"))
+            occupations: ["6-01"], organisations: [7: Self.suzhouSchool], scope: .eastCity("苏州市"))
         guard case .offer(let offer) = try converter.convert(Self.fields("7,training,6-01,12,2027-01-01,2027-12-31,苏州"), row: 1) else {
             Issue.record("an offer row gave no offer")
             return
         }
         #expect(offer.organisation == 7 && offer.kind == .training && offer.capacity == 12 && offer.place == "苏州")
         #expect(throws: ImportConverter.RowError.self) { try converter.convert(Self.fields("8,training,6-01,12,2027-01-01,2027-12-31,x"), row: 2) }
+    }
+
+    @Test func kindDetailsAndIntermediariesComeFromTheirColumns() throws {
+        let needs = try ImportConverter(
+            target: .needs, header: ["county", "kind", "occupations", "qty", "from", "to", "years", "school", "partnership", "conditions"],
+            counties: ["520204"], occupations: ["6-01"], organisations: [:], scope: .county("520204"))
+        guard case .need(let enrolment) = try needs.convert(Self.fields("520204,enrolment,6-01,40,2027-09-01,2027-09-30,3,,,housing;wage_guarantee"), row: 1)
+        else { Issue.record("an enrolment row gave no need"); return }
+        #expect(enrolment.details.termMonths == 36 && enrolment.conditions == ["housing", "wage_guarantee"])
+        guard case .need(let partnership) = try needs.convert(Self.fields("520204,school_partnership,6-01,1,2027-01-01,2027-12-31,,水城区职业技术学校,enterprise,"), row: 2)
+        else { Issue.record("a partnership row gave no need"); return }
+        #expect(partnership.details.westSchool == "水城区职业技术学校" && partnership.details.partnership == .enterprise)
+        for bad in ["520204,enrolment,6-01,40,2027-09-01,2027-09-30,,,,", "520204,labor,6-01,40,2027-09-01,2027-09-30,3,,,",
+                    "520204,school_partnership,6-01,1,2027-01-01,2027-12-31,,,school,"] {
+            #expect(throws: ImportConverter.RowError.self) { try needs.convert(Self.fields(bad), row: 3) }
+        }
+        let offers = try ImportConverter(
+            target: .offers, header: ["org", "kind", "occupations", "capacity", "from", "to", "quality", "employer", "partnership"], counties: [],
+            occupations: ["6-01"], organisations: [7: Self.suzhouSchool, 8: Self.agency, 9: Self.factory], scope: .eastProvince("32"))
+        guard case .offer(let posts) = try offers.convert(Self.fields("8,labor,6-01,50,2027-01-01,2027-12-31,30,9,"), row: 1)
+        else { Issue.record("an intermediary's row gave no offer"); return }
+        #expect(posts.organisation == 8 && posts.employer == 9 && posts.quality == 30)
+        guard case .offer(let partner) = try offers.convert(Self.fields("7,school_partnership,6-01,2,2027-01-01,2027-12-31,,,"), row: 2)
+        else { Issue.record("a school's partnership row gave no offer"); return }
+        #expect(partner.details.partnership == .school)
+        // An intermediary names an employer, and only an enterprise; nobody else names one.
+        for bad in ["8,labor,6-01,50,2027-01-01,2027-12-31,,,", "8,labor,6-01,50,2027-01-01,2027-12-31,,7,", "9,labor,6-01,5,2027-01-01,2027-12-31,,9,",
+                    "8,training,6-01,5,2027-01-01,2027-12-31,,9,", "9,labor,6-01,5,2027-01-01,2027-12-31,51,,"] {
+            #expect(throws: ImportConverter.RowError.self) { try offers.convert(Self.fields(bad), row: 3) }
+        }
     }
 }

@@ -287,7 +287,7 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
     func importReference() throws -> ImportReference {
         ImportReference(
             counties: Set(tables.counties.keys), occupations: Set(tables.occupations.keys),
-            organisations: tables.organisations.mapValues { ($0.province, $0.city) })
+            organisations: tables.organisations)
     }
 
     // MARK: Needs

@@ -14,16 +14,18 @@ enum SubmissionCommands {
         "occupations", "qty", "from", "to", "priority", "poverty", "monitored", "conditions", "note", "private-note",
     ]
     static let offerFields = ["occupations", "capacity", "from", "to", "place", "conditions", "quality", "note", "private-note"]
+    /// What a kind says beyond the fields above (KindDetails), given when a need or offer is submitted.
+    static let detailFields = ["years", "months", "school", "partnership", "direction"]
 
     // MARK: Needs
 
     static let needAdd = CommandSpec(
         "NEED ADD",
         usage:
-            "NEED ADD county=<code> kind=labor|training|school_partnership|talent occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=N] [monitored=N] [conditions=<condition,…>] [note=…] [private-note=…] [req=<key>]",
+            "NEED ADD county=<code> kind=labor|training|enrolment|school_partnership|talent|secondment occupations=<code,…> qty=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [priority=1-5] [poverty=N] [monitored=N] [conditions=<condition,…>] [years=N] [months=N] [school=…] [partnership=school|enterprise] [direction=to_east|to_west] [note=…] [private-note=…] [req=<key>]",
         summary: "submit a county's need (west: a county of its scope); a retry with the same req= stores it once", access: .west
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: Set(["county", "kind", ClientRequests.option] + needFields))
+        try context.validate(request, words: 0...0, options: Set(["county", "kind", ClientRequests.option] + needFields + detailFields))
         let key = try ClientRequests.key(request)
         let principal = try context.principal(session)
         let scope = try context.scope(session)
@@ -31,18 +33,19 @@ enum SubmissionCommands {
         // The store checks that the county exists, in the write itself.
         try requireWest(scope, countyCode: countyCode, spec: context.spec)
         let (from, to) = try window(request, required: true)
+        let kind = try kind(request)
         let need = Need(
-            county: countyCode, kind: try kind(request), occupations: try occupations(request, required: true)!,
+            county: countyCode, kind: kind, occupations: try occupations(request, required: true)!,
             quantity: Int(try request.integer("qty", in: maximumUnits) ?? { throw ProtocolError(.badArg, "qty= is required") }()),
             from: from!, to: to!, priority: Int(try request.integer("priority", in: 1...5) ?? 3),
             poverty: try people(request, "poverty") ?? 0, monitored: try people(request, "monitored") ?? 0,
-            conditions: try wantedConditions(request) ?? [],
+            conditions: try wantedConditions(request) ?? [], details: try details(request, kind: kind, side: .need),
             note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         for (name, count) in [("poverty", need.poverty), ("monitored", need.monitored)] where count > need.quantity {
             throw ProtocolError(.badArg, "\(name): \(count) is more than the need's \(need.quantity) people (qty)")
         }
-        let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields))
+        let audit = context.audit(principal, target: "need", changes: request.changes(["county", "kind"] + needFields + detailFields))
         if let key {
             let token = principal.tokenID
             let stored = try await context.write(target: "need", changes: audit.changes + [("req", key)]) { db, audit in
@@ -178,6 +181,7 @@ enum SubmissionCommands {
             ("matched", .int(need.matched)), ("open", .int(need.quantity - need.matched)), ("from", .text(need.from.description)),
             ("to", .text(need.to.description)), ("priority", .int(need.priority)), ("poverty", .int(need.poverty)),
             ("monitored", .int(need.monitored)),
+        ] + need.details.fields(for: need.kind) + [
             ("conditions", .text(need.conditions.joined(separator: ","))), ("status", .text(need.status.rawValue)),
             ("note", .text(need.note)),
         ]
@@ -190,26 +194,30 @@ enum SubmissionCommands {
     static let offerAdd = CommandSpec(
         "OFFER ADD",
         usage:
-            "OFFER ADD org=<id> kind=labor|training|school_partnership|talent occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [quality=0-50] [note=…] [private-note=…] [req=<key>]",
+            "OFFER ADD org=<id> kind=labor|training|enrolment|school_partnership|talent|secondment occupations=<code,…> capacity=<n> from=<YYYY-MM-DD> to=<YYYY-MM-DD> [place=…] [conditions=…] [quality=0-50] [years=N] [months=N] [partnership=school|enterprise] [direction=to_east|to_west] [employer=<org id>] [note=…] [private-note=…] [req=<key>]",
         summary: "submit an organisation's offer (east: an organisation of its scope); a retry with the same req= stores it once",
         access: .east
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: Set(["org", "kind", ClientRequests.option] + offerFields))
+        try context.validate(
+            request, words: 0...0, options: Set(["org", "kind", "employer", ClientRequests.option] + offerFields + detailFields))
         let key = try ClientRequests.key(request)
         let token = try context.principal(session).tokenID
         let scope = try context.scope(session)
         guard let orgID = try request.integer("org", in: 1...Int64.max) else { throw ProtocolError(.badArg, "org= is required") }
         let (from, to) = try window(request, required: true)
+        let kind = try kind(request)
+        let employerID = try request.integer("employer", in: 1...Int64.max)
         let offer = Offer(
-            organisation: orgID, kind: try kind(request), occupations: try occupations(request, required: true)!,
+            organisation: orgID, kind: kind, occupations: try occupations(request, required: true)!,
             capacity: Int(
                 try request.integer("capacity", in: maximumUnits) ?? { throw ProtocolError(.badArg, "capacity= is required") }()),
             from: from!, to: to!, place: try request.text("place", maxLength: 200) ?? "",
             conditions: try request.text("conditions", maxLength: 2_000) ?? "",
-            quality: Int(try request.integer("quality", in: 0...50) ?? 0), note: try request.text("note", maxLength: 2_000) ?? "",
+            quality: Int(try request.integer("quality", in: 0...50) ?? 0), details: try details(request, kind: kind, side: .offer),
+            employer: employerID, note: try request.text("note", maxLength: 2_000) ?? "",
             privateNote: try request.text("private-note", maxLength: 2_000) ?? "")
         let spec = context.spec
-        let changes = request.changes(["org", "kind"] + offerFields) + (key.map { [("req", $0)] } ?? [])
+        let changes = request.changes(["org", "kind", "employer"] + offerFields + detailFields) + (key.map { [("req", $0)] } ?? [])
         let stored = try await context.write(target: "offer", changes: changes) { db, audit in
             if let key, let earlier = try db.requests.earlier(token: token, key: key, withinHours: ClientRequests.windowHours) {
                 let id = try ClientRequests.storedID(earlier, noun: "offer", key: key)
@@ -223,8 +231,13 @@ enum SubmissionCommands {
             }
             try requireEast(scope, organisation: organisation.id, province: organisation.province, city: organisation.city, spec: spec)
             try checkOccupationsExist(offer.occupations, in: db.registry)
-            var stored = offer
-            stored.id = try db.offers.insert(offer)
+            var stored = try offer.madeBy(organisation, employer: try employerID.map { id in
+                guard let employer = try db.registry.organisation(id: id) else {
+                    throw ProtocolError(.badArg, "employer: no organisation \(id); ORG LIST shows them")
+                }
+                return employer
+            })
+            stored.id = try db.offers.insert(stored)
             audit.target = "offer:\(stored.id)"
             if let key { try ClientRequests.remember(EarlierRequest(target: audit.target, rows: 1), token: token, key: key, in: db) }
             return stored
@@ -320,7 +333,9 @@ enum SubmissionCommands {
             ("occupations", .text(offer.occupations.joined(separator: ","))), ("capacity", .int(offer.capacity)),
             ("matched", .int(offer.matched)), ("open", .int(offer.capacity - offer.matched)),
             ("from", .text(offer.from.description)), ("to", .text(offer.to.description)), ("place", .text(offer.place)),
-            ("conditions", .text(offer.conditions)), ("quality", .int(offer.quality)), ("status", .text(offer.status.rawValue)),
+            ("conditions", .text(offer.conditions)), ("quality", .int(offer.quality)),
+        ] + offer.details.fields(for: offer.kind) + [
+            ("employer", offer.employer.map { .integer($0) } ?? .null), ("status", .text(offer.status.rawValue)),
             ("note", .text(offer.note)),
         ]
         if showPrivate { fields.append(("private-note", .text(offer.privateNote))) }
@@ -363,8 +378,12 @@ enum SubmissionCommands {
     /// What a need asks for beyond the occupation, as the score counts it: comma-separated
     /// condition codes, checked here (`conditions=` with nothing clears them).
     static func wantedConditions(_ request: Request) throws(ProtocolError) -> [String]? {
-        guard let text = request.option("conditions") else { return nil }
-        let codes = text.split(separator: ",").map { asciiLowercased(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
+        try request.option("conditions").map(wantedConditions)
+    }
+
+    /// Condition codes separated by commas (or semicolons, as spreadsheets write lists), sorted.
+    static func wantedConditions(_ text: String) throws(ProtocolError) -> [String] {
+        let codes = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { asciiLowercased(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
         for code in codes where Condition(rawValue: code) == nil {
             throw ProtocolError(
                 .badArg, "conditions: '\(code)' is not one of \(Condition.allCases.map(\.rawValue).joined(separator: "|"))")
@@ -383,7 +402,7 @@ enum SubmissionCommands {
 
     static func kind(_ request: Request) throws(ProtocolError) -> Kind {
         guard let kind = try request.choice("kind", Kind.self) else {
-            throw ProtocolError(.badArg, "kind= is required (labor|training|school_partnership|talent)")
+            throw ProtocolError(.badArg, "kind= is required (labor|training|enrolment|school_partnership|talent|secondment)")
         }
         return kind
     }
@@ -400,6 +419,10 @@ enum SubmissionCommands {
             throw ProtocolError(.badArg, "occupations: '\(code)' is not a classification code like 6-02-01")
         }
         return Array(Set(codes)).sorted()
+    }
+
+    static func details(_ request: Request, kind: Kind, side: KindDetails.Side) throws(ProtocolError) -> KindDetails {
+        try KindDetails.parse({ request.option($0) }, kind: kind, side: side)
     }
 
     /// How many of a need's people are in a group: a count, 0 to qty (checked against qty by the caller).

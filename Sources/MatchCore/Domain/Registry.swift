@@ -66,6 +66,11 @@ public struct Pairing: Sendable, Equatable {
 public enum OrganisationKind: String, Sendable, CaseIterable {
     case school, enterprise
     case talentDispatch = "talent_dispatch"
+    /// 人力资源服务机构 and 劳务协作工作站: they submit labour offers on an enterprise's behalf.
+    case hrAgency = "hr_agency"
+    case labourStation = "labour_station"
+
+    public var isIntermediary: Bool { self == .hrAgency || self == .labourStation }
 }
 
 public struct Organisation: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import CommandProtocol
+import MatchingEngine
 
 // The rules of needs, offers and matches, as plain functions of the records: the store only
 // saves what they decide.
@@ -88,6 +89,35 @@ extension Need {
 }
 
 extension Offer {
+    /// The offer as `organisation` may make it: a labour intermediary (人力资源服务机构, 劳务协作
+    /// 工作站) offers labour for a named enterprise, the employer; anyone else offers its own
+    /// posts. A school partnership is 校校合作 from a school and 企校合作 from an enterprise,
+    /// unless it says otherwise.
+    public func madeBy(_ organisation: Organisation, employer: Organisation?) throws(ProtocolError) -> Offer {
+        var offer = self
+        if organisation.kind.isIntermediary {
+            guard kind == .labor else {
+                throw ProtocolError(.badArg, "kind: \(organisation.kind.rawValue) organisations offer labour only, on an employer's behalf")
+            }
+            guard let employer else {
+                throw ProtocolError(.badArg, "employer= is required: the enterprise org \(organisation.id) offers these posts for")
+            }
+            guard employer.kind == .enterprise else {
+                throw ProtocolError(.badArg, "employer: organisation \(employer.id) is a \(employer.kind.rawValue), not an enterprise")
+            }
+        } else if employer != nil {
+            throw ProtocolError(
+                .badArg, "employer= is for labour intermediaries (hr_agency, labour_station); organisation \(organisation.id) is a \(organisation.kind.rawValue)")
+        }
+        if kind == .schoolPartnership && offer.details.partnership == nil {
+            guard let partnership = Partnership(offeredBy: organisation.kind) else {
+                throw ProtocolError(.badArg, "partnership= is required: a \(organisation.kind.rawValue) is neither a school nor an enterprise")
+            }
+            offer.details.partnership = partnership
+        }
+        return offer
+    }
+
     public func updated(by changes: SubmissionChanges) throws(ProtocolError) -> Offer {
         guard status != .withdrawn else { throw ProtocolError(.conflict, "offer \(id) is withdrawn and can no longer change") }
         try changes.checkPin(matched: matched, unit: "capacity", what: "offer \(id)")

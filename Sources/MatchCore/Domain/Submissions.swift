@@ -64,6 +64,7 @@ public struct Need: Sendable, Equatable {
     public var monitored: Int
     /// What the need asks for beyond the occupation: `Condition` codes, sorted.
     public var conditions: [String]
+    public var details: KindDetails
     public var status: NeedStatus
     public var note: String
     /// Seen only by the need's own side and administrators.
@@ -71,8 +72,8 @@ public struct Need: Sendable, Equatable {
 
     public init(
         id: Int64 = 0, county: String, kind: Kind, occupations: [String], quantity: Int, matched: Int = 0, from: Day, to: Day,
-        priority: Int = 3, poverty: Int = 0, monitored: Int = 0, conditions: [String] = [], status: NeedStatus = .open, note: String = "",
-        privateNote: String = ""
+        priority: Int = 3, poverty: Int = 0, monitored: Int = 0, conditions: [String] = [], details: KindDetails = KindDetails(),
+        status: NeedStatus = .open, note: String = "", privateNote: String = ""
     ) {
         self.id = id
         self.county = county
@@ -86,6 +87,7 @@ public struct Need: Sendable, Equatable {
         self.poverty = poverty
         self.monitored = monitored
         self.conditions = conditions
+        self.details = details
         self.status = status
         self.note = note
         self.privateNote = privateNote
@@ -111,14 +113,17 @@ public struct Offer: Sendable, Equatable {
     public var conditions: String
     /// The organisation's rating for this offer, 0–50 (the score's quality part).
     public var quality: Int
+    public var details: KindDetails
+    /// The enterprise a labour intermediary offers the posts for; nil when the organisation is the employer.
+    public var employer: Int64?
     public var status: OfferStatus
     public var note: String
     public var privateNote: String
 
     public init(
         id: Int64 = 0, organisation: Int64, kind: Kind, occupations: [String], capacity: Int, matched: Int = 0, from: Day,
-        to: Day, place: String = "", conditions: String = "", quality: Int = 0, status: OfferStatus = .open, note: String = "",
-        privateNote: String = ""
+        to: Day, place: String = "", conditions: String = "", quality: Int = 0, details: KindDetails = KindDetails(),
+        employer: Int64? = nil, status: OfferStatus = .open, note: String = "", privateNote: String = ""
     ) {
         self.id = id
         self.organisation = organisation
@@ -131,6 +136,8 @@ public struct Offer: Sendable, Equatable {
         self.place = place
         self.conditions = conditions
         self.quality = quality
+        self.details = details
+        self.employer = employer
         self.status = status
         self.note = note
         self.privateNote = privateNote

@@ -46,10 +46,9 @@ public struct AuditRecord: Sendable {
 public struct ImportReference: Sendable {
     public var counties: Set<String>
     public var occupations: Set<String>
-    /// Organisation id → (province, city).
-    public var organisations: [Int64: (String, String)]
+    public var organisations: [Int64: Organisation]
 
-    public init(counties: Set<String>, occupations: Set<String>, organisations: [Int64: (String, String)]) {
+    public init(counties: Set<String>, occupations: Set<String>, organisations: [Int64: Organisation]) {
         self.counties = counties
         self.occupations = occupations
         self.organisations = organisations

@@ -20,12 +20,15 @@ struct ImportConverter {
         (["county"], true), (["kind"], true), (["occupations", "occupation"], true), (["qty", "quantity"], true),
         (["from", "start", "window_start"], true), (["to", "end", "window_end"], true), (["priority"], false),
         (["poverty", "poverty_focus", "poverty_people"], false), (["note"], false), (["private_note", "private-note"], false),
-        (["monitored", "monitored_people"], false),
+        (["monitored", "monitored_people"], false), (["years"], false), (["months"], false), (["school"], false),
+        (["partnership"], false), (["direction"], false), (["conditions"], false),
     ]
     static let offerColumns: [(names: [String], required: Bool)] = [
         (["org", "organisation", "organization"], true), (["kind"], true), (["occupations", "occupation"], true),
         (["capacity", "qty", "quantity"], true), (["from", "start", "window_start"], true), (["to", "end", "window_end"], true),
         (["place"], false), (["conditions"], false), (["note"], false), (["private_note", "private-note"], false),
+        (["quality"], false), (["years"], false), (["months"], false), (["school"], false), (["partnership"], false),
+        (["direction"], false), (["employer"], false),
     ]
 
     let target: Target
@@ -35,13 +38,13 @@ struct ImportConverter {
     private let headerCount: Int
     private let counties: Set<String>
     private let occupations: Set<String>
-    /// Organisation id → (province, city), for offers and east scopes.
-    private let organisations: [Int64: (String, String)]
+    /// By id, for offers and east scopes.
+    private let organisations: [Int64: Organisation]
     private let scope: Scope
 
     init(
         target: Target, header: [String], counties: Set<String>, occupations: Set<String>,
-        organisations: [Int64: (String, String)], scope: Scope
+        organisations: [Int64: Organisation], scope: Scope
     ) throws(ProtocolError) {
         self.target = target
         self.counties = counties
@@ -97,15 +100,15 @@ struct ImportConverter {
                 throw RowError(row: row, column: columnNames[0], message: "county \(owner) is outside this token's scope", code: .denied)
             }
         case .offers:
-            guard let id = Int64(owner), let (province, city) = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
+            guard let id = Int64(owner), let found = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
             organisation = id
-            guard SubmissionCommands.contains(scope, organisation: id, province: province, city: city) else {
+            guard SubmissionCommands.contains(scope, organisation: id, province: found.province, city: found.city) else {
                 throw RowError(
                     row: row, column: columnNames[0], message: "organisation \(owner) is outside this token's scope", code: .denied)
             }
         }
         guard let kind = Kind(rawValue: asciiLowercased(values[1])) else {
-            throw fail(1, "'\(values[1])' is not one of labor|training|school_partnership|talent")
+            throw fail(1, "'\(values[1])' is not one of labor|training|enrolment|school_partnership|talent|secondment")
         }
         let codes = values[2].split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "|" || $0 == " " }).map(String.init)
         guard (1...20).contains(codes.count) else { throw fail(2, "give 1 to 20 occupation codes separated by ;") }
@@ -117,6 +120,13 @@ struct ImportConverter {
         guard let to = Day(values[5]) else { throw fail(5, "'\(values[5])' is not a date YYYY-MM-DD") }
         guard from <= to else { throw fail(4, "\(from) is after to \(to)") }
         let occupationCodes = Array(Set(codes)).sorted()
+        let details: KindDetails
+        do {
+            details = try KindDetails.parse(
+                { name in columnNames.firstIndex(of: name).map { values[$0] } }, kind: kind, side: target == .needs ? .need : .offer)
+        } catch {
+            throw RowError(row: row, column: "years/months/school/partnership/direction", message: error.message)
+        }
         switch target {
         case .needs:
             var priority = 3
@@ -144,19 +154,37 @@ struct ImportConverter {
                 monitored = count
             }
             for index in 8...9 where values[index].count > 2_000 { throw fail(index, "is longer than 2000 characters") }
+            let conditions: [String]
+            do { conditions = try SubmissionCommands.wantedConditions(values[16]) } catch { throw fail(16, error.message) }
             return .need(
                 Need(
                     county: owner, kind: kind, occupations: occupationCodes, quantity: units, from: from, to: to, priority: priority,
-                    poverty: poverty, monitored: monitored, note: values[8], privateNote: values[9]))
+                    poverty: poverty, monitored: monitored, conditions: conditions, details: details, note: values[8],
+                    privateNote: values[9]))
         case .offers:
             for index in 6...9 {
                 let limit = index == 6 ? 200 : 2_000
                 guard values[index].count <= limit else { throw fail(index, "is longer than \(limit) characters") }
             }
-            return .offer(
-                Offer(
-                    organisation: organisation, kind: kind, occupations: occupationCodes, capacity: units, from: from, to: to,
-                    place: values[6], conditions: values[7], note: values[8], privateNote: values[9]))
+            var quality = 0
+            if !values[10].isEmpty {
+                guard let value = Int(values[10]), (0...50).contains(value) else { throw fail(10, "must be 0 to 50, not '\(values[10])'") }
+                quality = value
+            }
+            var employer: Organisation?
+            if !values[16].isEmpty {
+                guard let id = Int64(values[16]), let found = organisations[id] else { throw fail(16, "no organisation '\(values[16])'") }
+                employer = found
+            }
+            let offer = Offer(
+                organisation: organisation, kind: kind, occupations: occupationCodes, capacity: units, from: from, to: to,
+                place: values[6], conditions: values[7], quality: quality, details: details, employer: employer?.id, note: values[8],
+                privateNote: values[9])
+            do {
+                return .offer(try offer.madeBy(organisations[organisation]!, employer: employer))
+            } catch {
+                throw RowError(row: row, column: columnNames[16], message: error.message)
+            }
         }
     }
 }

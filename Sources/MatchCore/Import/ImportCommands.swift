@@ -170,13 +170,16 @@ enum ImportCommands {
         let page = try Page.from(request, settings: context.settings, idCursor: "a need id")
         let needs = try await SubmissionCommands.visibleNeeds(request, scope, context, page: page)
         let own = !scope.isEast
-        var lines = ["id,county,kind,occupations,qty,from,to,priority,poverty,monitored,status,note" + (own ? ",private_note" : "")]
+        var lines = [
+            "id,county,kind,occupations,qty,from,to,priority,poverty,monitored,conditions,years,months,school,partnership,direction,status,note"
+                + (own ? ",private_note" : "")
+        ]
         for need in needs {
             var fields = [
                 "\(need.id)", need.county, need.kind.rawValue, need.occupations.joined(separator: ";"), "\(need.quantity)",
                 need.from.description, need.to.description, "\(need.priority)", "\(need.poverty)", "\(need.monitored)",
-                need.status.rawValue, need.note,
-            ]
+                need.conditions.joined(separator: ";"),
+            ] + detailColumns(need.details, kind: need.kind) + [need.status.rawValue, need.note]
             if own { fields.append(need.privateNote) }
             lines.append(fields.map(CSVReader.field).joined(separator: ","))
         }
@@ -193,17 +196,30 @@ enum ImportCommands {
         let page = try Page.from(request, settings: context.settings, idCursor: "an offer id")
         let offers = try await SubmissionCommands.visibleOffers(request, scope, context, page: page)
         let own = !scope.isWest
-        var lines = ["id,org,kind,occupations,capacity,from,to,place,conditions,status,note" + (own ? ",private_note" : "")]
+        var lines = [
+            "id,org,kind,occupations,capacity,from,to,place,conditions,quality,years,months,school,partnership,direction,employer,status,note"
+                + (own ? ",private_note" : "")
+        ]
         for offer in offers {
             var fields = [
                 "\(offer.id)", "\(offer.organisation)", offer.kind.rawValue, offer.occupations.joined(separator: ";"),
-                "\(offer.capacity)", offer.from.description, offer.to.description, offer.place, offer.conditions,
-                offer.status.rawValue, offer.note,
+                "\(offer.capacity)", offer.from.description, offer.to.description, offer.place, offer.conditions, "\(offer.quality)",
+            ] + detailColumns(offer.details, kind: offer.kind) + [
+                offer.employer.map(String.init) ?? "", offer.status.rawValue, offer.note,
             ]
             if own { fields.append(offer.privateNote) }
             lines.append(fields.map(CSVReader.field).joined(separator: ","))
         }
         return csvReply("offers", lines, page: page, last: offers.last.map { "\($0.id)" })
+    }
+
+    /// years, months, school, partnership, direction: as the import reads them back.
+    static func detailColumns(_ details: KindDetails, kind: Kind) -> [String] {
+        [
+            kind == .enrolment ? details.termMonths.map { "\($0 / 12)" } ?? "" : "",
+            kind == .enrolment ? "" : details.termMonths.map(String.init) ?? "", details.westSchool,
+            details.partnership?.rawValue ?? "", details.direction?.rawValue ?? "",
+        ]
     }
 
     /// CSV lines are the records whatever the connection's FORMAT: they are a file's lines.

@@ -40,7 +40,7 @@ enum ReportCommands {
     static let unmet = CommandSpec(
         "UNMET",
         usage:
-            "UNMET [kind=labor|training|school_partnership|talent] [province=<province>] [county=<code>] [occupation=<code>] [limit=N] [after=<cursor>]",
+            "UNMET [kind=labor|training|enrolment|school_partnership|talent|secondment] [province=<province>] [county=<code>] [occupation=<code>] [limit=N] [after=<cursor>]",
         summary: "needs with units still open, most urgent first, with the best candidate offers the engine finds"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["kind", "province", "county", "occupation", "limit", "after"])
@@ -120,7 +120,7 @@ enum ReportCommands {
     static let fill = CommandSpec(
         "FILL",
         usage:
-            "FILL by=county|province|pairing|kind|occupation [year=YYYY] [kind=labor|training|school_partnership|talent] [limit=N] [after=<key>]",
+            "FILL by=county|province|pairing|kind|occupation [year=YYYY] [kind=labor|training|enrolment|school_partnership|talent|secondment] [limit=N] [after=<key>]",
         summary: "demand, proposed and confirmed units and the fill ratio per group, the lowest first (west: its scope)", access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["by", "year", "kind", "limit", "after"])
@@ -272,7 +272,7 @@ enum ReportCommands {
     // MARK: PLAN
 
     static let planSet = CommandSpec(
-        "PLAN SET", usage: "PLAN SET year=YYYY province=<province> kind=labor|training|school_partnership|talent units=<n>",
+        "PLAN SET", usage: "PLAN SET year=YYYY province=<province> kind=labor|training|enrolment|school_partnership|talent|secondment units=<n>",
         summary: "set a western province's target for a year and kind", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "kind", "units"])

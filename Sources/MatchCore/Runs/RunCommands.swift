@@ -148,11 +148,13 @@ extension MatchCommands {
         hasher.add("mode \(mode) weights \(weights)")
         for need in input.needs.sorted(by: { $0.id < $1.id }) {
             hasher.add(
-                "n \(need.id) \(need.county) \(need.province) \(need.kind.rawValue) \(need.occupations.map(\.description).sorted()) \(need.quantity) \(need.window.start) \(need.window.end) \(need.priority) \(need.povertyAlleviated) \(need.keyCounty) \(need.wantedConditions.map(\.rawValue).sorted())")
+                "n \(need.id) \(need.county) \(need.province) \(need.kind.rawValue) \(need.occupations.map(\.description).sorted()) \(need.quantity) \(need.window.start) \(need.window.end) \(need.priority) \(need.povertyAlleviated) \(need.keyCounty) \(need.wantedConditions.map(\.rawValue).sorted())"
+                    + (need.variant == .any ? "" : " v\(need.variant.rawValue)"))
         }
         for offer in input.offers.sorted(by: { $0.id < $1.id }) {
             hasher.add(
-                "o \(offer.id) \(offer.province) \(offer.city) \(offer.kind.rawValue) \(offer.occupations.map(\.description).sorted()) \(offer.capacity) \(offer.window.start) \(offer.window.end) \(offer.quality) \(offer.conditions.map(\.rawValue).sorted())")
+                "o \(offer.id) \(offer.province) \(offer.city) \(offer.kind.rawValue) \(offer.occupations.map(\.description).sorted()) \(offer.capacity) \(offer.window.start) \(offer.window.end) \(offer.quality) \(offer.conditions.map(\.rawValue).sorted())"
+                    + (offer.variant == .any ? "" : " v\(offer.variant.rawValue)"))
         }
         for key in input.pairings.countyLevel.map({ "c \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.provinceLevel.map({ "p \($0.west) \($0.east)" }).sorted() { hasher.add(key) }

@@ -80,7 +80,7 @@ struct PGMatches: MatchGateway {
             SELECT n.id, n.county, c.province, n.kind, array_to_string(n.occupations, ','),
                    n.quantity - n.matched - coalesce(held.units, 0),
                    n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
-                   array_to_string(n.conditions, ','), c.is_key
+                   array_to_string(n.conditions, ','), c.is_key, \(unsafeSQL: Self.needVariant)
             FROM need n JOIN county c ON c.code = n.county
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m
@@ -97,13 +97,15 @@ struct PGMatches: MatchGateway {
                 id: try row.int64(0), county: try row.string(1), province: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
-                povertyAlleviated: try row.bool(9), keyCounty: try row.bool(11), wantedConditions: conditions(try row.string(10)))
+                povertyAlleviated: try row.bool(9), keyCounty: try row.bool(11), wantedConditions: conditions(try row.string(10)),
+                variant: variant(try row.string(12)))
         }
         let offers = try connection.query(
             """
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                    o.capacity - o.matched - coalesce(held.units, 0),
-                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions, o.quality
+                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions, o.quality,
+                   \(unsafeSQL: Self.offerVariant)
             FROM offer o JOIN organisation g ON g.id = o.organisation
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m JOIN need n ON n.id = m.need
@@ -121,7 +123,7 @@ struct PGMatches: MatchGateway {
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), capacity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(9),
-                conditions: conditions(try row.string(8)))
+                conditions: conditions(try row.string(8)), variant: variant(try row.string(10)))
         }
         let pairings = try PGReports.loadPairings(on: connection)
         // Declined pairs never return; pairs waiting for the second side's answer are not proposed twice.
@@ -149,6 +151,21 @@ struct PGMatches: MatchGateway {
 
     /// The conditions a need asks for (stored as codes), or an offer states in its text
     /// (`housing, travel_support`: the codes it names count).
+    /// What the two sides of a kind must agree on (a school partnership's partner, a
+    /// secondment's direction), as `variant` reads it.
+    static let needVariant = "coalesce(n.partnership, n.direction, '')"
+    static let offerVariant = "coalesce(o.partnership, o.direction, '')"
+
+    static func variant(_ text: String) -> KindVariant {
+        switch text {
+        case Partnership.school.rawValue: .schoolPartner
+        case Partnership.enterprise.rawValue: .enterprisePartner
+        case SecondmentDirection.toEast.rawValue: .toEast
+        case SecondmentDirection.toWest.rawValue: .toWest
+        default: .any
+        }
+    }
+
     static func conditions(_ text: String) -> Set<Condition> {
         Set(text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).compactMap { Condition(rawValue: String($0)) })
     }

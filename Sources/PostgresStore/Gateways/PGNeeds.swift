@@ -8,7 +8,8 @@ struct PGNeeds: NeedGateway {
     static let columns = """
         n.id, n.county, n.kind, array_to_string(n.occupations, ','),
         n.quantity, n.matched, n.window_start::text, n.window_end::text, n.priority, n.poverty_people, n.status, n.note,
-        n.private_note, array_to_string(n.conditions, ','), n.monitored_people
+        n.private_note, array_to_string(n.conditions, ','), n.monitored_people, n.term_months, n.west_school, n.partnership,
+        n.direction
         """
 
     static func decode(_ row: PGRow) throws -> Need {
@@ -19,8 +20,11 @@ struct PGNeeds: NeedGateway {
             id: try row.int64(0), county: try row.string(1), kind: kind,
             occupations: try row.string(3).split(separator: ",").map(String.init), quantity: try row.int(4),
             matched: try row.int(5), from: from, to: to, priority: try row.int(8), poverty: try row.int(9), monitored: try row.int(14),
-            conditions: try row.string(13).split(separator: ",").map(String.init), status: status, note: try row.string(11),
-            privateNote: try row.string(12))
+            conditions: try row.string(13).split(separator: ",").map(String.init),
+            details: KindDetails(
+                termMonths: row[15].flatMap { Int($0) }, westSchool: try row.string(16),
+                partnership: row[17].flatMap(Partnership.init(rawValue:)), direction: row[18].flatMap(SecondmentDirection.init(rawValue:))),
+            status: status, note: try row.string(11), privateNote: try row.string(12))
     }
 
     func load(_ id: Int64, lock: Bool) throws -> Need? {
@@ -46,10 +50,15 @@ struct PGNeeds: NeedGateway {
                     \(PGText.array(needs.map { String($0.poverty) }))::int[], \(PGText.array(needs.map { String($0.monitored) }))::int[],
                     \(PGText.array(needs.map(\.note)))::text[], \(PGText.array(needs.map(\.privateNote)))::text[],
                     \(PGText.array(needs.map { PGText.array($0.conditions) }))::text[],
+                    \(PGText.array(needs.map { $0.details.termMonths.map(String.init) ?? "" }))::text[],
+                    \(PGText.array(needs.map(\.details.westSchool)))::text[],
+                    \(PGText.array(needs.map { $0.details.partnership?.rawValue ?? "" }))::text[],
+                    \(PGText.array(needs.map { $0.details.direction?.rawValue ?? "" }))::text[],
                     \(PGText.array(audits.map(\.actor.role.rawValue)))::text[], \(PGText.array(audits.map(\.actor.scope)))::text[],
                     \(PGText.array(audits.map(\.command)))::text[], \(PGText.array(audits.map(\.changesJSON)))::text[])
                 WITH ORDINALITY AS t(token, county, kind, occupations, quantity, window_start, window_end, priority,
-                                     poverty_people, monitored_people, note, private_note, conditions, role, scope, command, changes, ord)
+                                     poverty_people, monitored_people, note, private_note, conditions, term_months,
+                                     west_school, partnership, direction, role, scope, command, changes, ord)
             ),
             ok AS (
                 SELECT nextval('need_id_seq') AS id, t.* FROM t
@@ -62,9 +71,11 @@ struct PGNeeds: NeedGateway {
             ),
             stored AS (
                 INSERT INTO need (id, county, kind, occupations, quantity, window_start, window_end, priority, poverty_people,
-                                  monitored_people, note, private_note, conditions)
+                                  monitored_people, note, private_note, conditions, term_months, west_school, partnership,
+                                  direction)
                 SELECT id, county, kind, occupations::text[], quantity, window_start, window_end, priority, poverty_people,
-                       monitored_people, note, private_note, conditions::text[]
+                       monitored_people, note, private_note, conditions::text[], nullif(term_months, '')::integer, west_school,
+                       nullif(partnership, ''), nullif(direction, '')
                 FROM ok
             ),
             audited AS (
@@ -163,10 +174,12 @@ struct PGNeeds: NeedGateway {
             let row = try connection.query(
                 """
                 INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_people,
-                                  monitored_people, note, private_note, conditions)
+                                  monitored_people, note, private_note, conditions, term_months, west_school, partnership,
+                                  direction)
                 VALUES (\(need.county), \(need.kind.rawValue), \(PGText.array(need.occupations))::text[], \(need.quantity),
                         \(need.from.description)::date, \(need.to.description)::date, \(need.priority), \(need.poverty), \(need.monitored),
-                        \(need.note), \(need.privateNote), \(PGText.array(need.conditions))::text[])
+                        \(need.note), \(need.privateNote), \(PGText.array(need.conditions))::text[], \(need.details.termMonths),
+                        \(need.details.westSchool), \(need.details.partnership?.rawValue), \(need.details.direction?.rawValue))
                 RETURNING id
                 """
             ).first
@@ -178,7 +191,7 @@ struct PGNeeds: NeedGateway {
         try connection.copyStart(
             """
             COPY need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_people, monitored_people, note,
-                       private_note) FROM STDIN
+                       private_note, term_months, west_school, partnership, direction) FROM STDIN
             """
         )
     }
@@ -191,7 +204,8 @@ struct PGNeeds: NeedGateway {
                 [
                     need.county, need.kind.rawValue, PGText.array(need.occupations), String(need.quantity), need.from.description,
                     need.to.description, String(need.priority), String(need.poverty), String(need.monitored), need.note,
-                    need.privateNote,
+                    need.privateNote, need.details.termMonths.map(String.init), need.details.westSchool,
+                    need.details.partnership?.rawValue, need.details.direction?.rawValue,
                 ], to: &rows)
         }
         try connection.copyPut(rows)
@@ -209,7 +223,7 @@ struct PGOffers: OfferGateway {
     static let columns = """
         o.id, o.organisation, o.kind, array_to_string(o.occupations, ','),
         o.capacity, o.matched, o.window_start::text, o.window_end::text, o.place, o.conditions, o.status, o.note,
-        o.private_note, g.province, g.city, o.quality
+        o.private_note, g.province, g.city, o.quality, o.term_months, o.partnership, o.direction, o.employer
         """
 
     static func decode(_ row: PGRow) throws -> Offer {
@@ -220,7 +234,11 @@ struct PGOffers: OfferGateway {
             id: try row.int64(0), organisation: try row.int64(1), kind: kind,
             occupations: try row.string(3).split(separator: ",").map(String.init), capacity: try row.int(4),
             matched: try row.int(5), from: from, to: to, place: try row.string(8), conditions: try row.string(9),
-            quality: try row.int(15), status: status, note: try row.string(11), privateNote: try row.string(12))
+            quality: try row.int(15),
+            details: KindDetails(
+                termMonths: row[16].flatMap { Int($0) }, partnership: row[17].flatMap(Partnership.init(rawValue:)),
+                direction: row[18].flatMap(SecondmentDirection.init(rawValue:))),
+            employer: row[19].flatMap { Int64($0) }, status: status, note: try row.string(11), privateNote: try row.string(12))
     }
 
     func load(_ id: Int64, lock: Bool) throws -> OwnedOffer? {
@@ -237,11 +255,12 @@ struct PGOffers: OfferGateway {
             let row = try connection.query(
                 """
                 INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note,
-                                   private_note, quality)
+                                   private_note, quality, term_months, partnership, direction, employer)
                 VALUES (\(offer.organisation), \(offer.kind.rawValue), \(PGText.array(offer.occupations))::text[],
                         \(offer.capacity), \(offer.from.description)::date,
                         \(offer.to.description)::date, \(offer.place), \(offer.conditions), \(offer.note), \(offer.privateNote),
-                        \(offer.quality))
+                        \(offer.quality), \(offer.details.termMonths), \(offer.details.partnership?.rawValue),
+                        \(offer.details.direction?.rawValue), \(offer.employer))
                 RETURNING id
                 """
             ).first
@@ -296,7 +315,10 @@ struct PGOffers: OfferGateway {
 
     func beginImport() throws {
         try connection.copyStart(
-            "COPY offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note, private_note) FROM STDIN"
+            """
+            COPY offer (organisation, kind, occupations, capacity, window_start, window_end, place, conditions, note, private_note,
+                        quality, term_months, partnership, direction, employer) FROM STDIN
+            """
         )
     }
 
@@ -308,6 +330,8 @@ struct PGOffers: OfferGateway {
                 [
                     String(offer.organisation), offer.kind.rawValue, PGText.array(offer.occupations), String(offer.capacity),
                     offer.from.description, offer.to.description, offer.place, offer.conditions, offer.note, offer.privateNote,
+                    String(offer.quality), offer.details.termMonths.map(String.init), offer.details.partnership?.rawValue,
+                    offer.details.direction?.rawValue, offer.employer.map(String.init),
                 ], to: &rows)
         }
         try connection.copyPut(rows)

@@ -208,9 +208,11 @@ struct PGRegistry: RegistryGateway {
     func importReference() throws -> ImportReference {
         let counties = Set(try connection.query("SELECT code FROM county").rows.map { try $0.string(0) })
         let occupations = Set(try connection.query("SELECT code FROM occupation").rows.map { try $0.string(0) })
-        var organisations: [Int64: (String, String)] = [:]
-        for row in try connection.query("SELECT id, province, city FROM organisation").rows {
-            organisations[try row.int64(0)] = (try row.string(1), try row.string(2))
+        var organisations: [Int64: Organisation] = [:]
+        for row in try connection.query("SELECT id, kind, name, province, city FROM organisation").rows {
+            guard let kind = OrganisationKind(rawValue: try row.string(1)) else { continue }
+            let id = try row.int64(0)
+            organisations[id] = Organisation(id: id, kind: kind, name: try row.string(2), province: try row.string(3), city: try row.string(4))
         }
         return ImportReference(counties: counties, occupations: occupations, organisations: organisations)
     }

@@ -97,7 +97,7 @@ struct PGReports: ReportGateway {
             """
             SELECT n.id, n.county, left(n.county, 2), n.kind, array_to_string(n.occupations, ','), n.quantity - n.matched,
                    n.window_start - date '2000-01-01', n.window_end - date '2000-01-01' + 1, n.priority, n.poverty_focus,
-                   array_to_string(n.conditions, ','), c.is_key
+                   array_to_string(n.conditions, ','), c.is_key, \(unsafeSQL: PGMatches.needVariant)
             FROM need n JOIN county c ON c.code = n.county WHERE n.id = ANY(\(PGText.int64Array(ids))::bigint[])
             """
         ).rows.map { row in
@@ -106,7 +106,7 @@ struct PGReports: ReportGateway {
                 occupations: try PGMatches.codes(row, 4), quantity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), priority: try row.int(8),
                 povertyAlleviated: try row.bool(9), keyCounty: try row.bool(11),
-                wantedConditions: PGMatches.conditions(try row.string(10)))
+                wantedConditions: PGMatches.conditions(try row.string(10)), variant: PGMatches.variant(try row.string(12)))
         }
         // The most promising offers per need: for each of its codes and their groups, the open
         // offers of its kind with the most open capacity (an index range of offer_slot); the
@@ -133,7 +133,7 @@ struct PGReports: ReportGateway {
             )
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                    o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1,
-                   o.quality, o.conditions
+                   o.quality, o.conditions, \(unsafeSQL: PGMatches.offerVariant)
             FROM picked p JOIN offer o ON o.id = p.offer JOIN organisation g ON g.id = o.organisation
             ORDER BY o.id
             """
@@ -142,7 +142,7 @@ struct PGReports: ReportGateway {
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try PGMatches.kind(row, 3),
                 occupations: try PGMatches.codes(row, 4), capacity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(8),
-                conditions: PGMatches.conditions(try row.string(9)))
+                conditions: PGMatches.conditions(try row.string(9)), variant: PGMatches.variant(try row.string(10)))
         }
         let declined = Set(
             try connection.query(
