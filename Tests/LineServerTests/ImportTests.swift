@@ -140,7 +140,7 @@ struct ImportTests {
                 #expect(first[0].hasPrefix("id,county,kind,occupations,qty"))
                 let rows = Array(first.dropFirst()) + Array(second.dropFirst())
                 #expect(rows.count == 150)
-                #expect(rows[41] == "42,520204,labor,6-01;6-02,43,2027-01-01,2027-06-30,3,43,0,open,row 42,")
+                #expect(rows[41] == "42,520204,labor,6-01;6-02,43,2027-01-01,2027-06-30,3,43,0,,,,,,,open,row 42,")
                 await client.close()
             }
         }

@@ -117,7 +117,7 @@ struct JSONFormatTests {
 
                 let export = try await Self.reply(client, "NEED EXPORT limit=1")
                 #expect(export[0]["what"] as? String == "needs csv" && export[0]["next"] is String)
-                #expect(export.dropFirst().first?["line"] as? String == "id,county,kind,occupations,qty,from,to,priority,poverty,monitored,status,note,private_note")
+                #expect(export.dropFirst().first?["line"] as? String == "id,county,kind,occupations,qty,from,to,priority,poverty,monitored,conditions,years,months,school,partnership,direction,status,note,private_note")
 
                 let error = try await Self.reply(client, "NEED SHOW x")[0]
                 #expect(error["ok"] as? Bool == false && error["code"] as? String == "BAD_ARG" && error["message"] is String)

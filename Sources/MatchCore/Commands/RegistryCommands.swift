@@ -209,12 +209,12 @@ enum RegistryCommands {
     // MARK: Organisations
 
     static let orgAdd = CommandSpec(
-        "ORG ADD", usage: "ORG ADD kind=school|enterprise|talent_dispatch name=<name> province=<province> [city=<name>]",
+        "ORG ADD", usage: "ORG ADD kind=school|enterprise|talent_dispatch|hr_agency|labour_station name=<name> province=<province> [city=<name>]",
         summary: "register an eastern organisation", access: .admin
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["kind", "name", "province", "city"])
         guard let kind = try request.choice("kind", OrganisationKind.self) else {
-            throw ProtocolError(.badArg, "kind= is required (school|enterprise|talent_dispatch)")
+            throw ProtocolError(.badArg, "kind= is required (school|enterprise|talent_dispatch|hr_agency|labour_station)")
         }
         let provinceGiven = try request.requiredText("province")
         let name = try request.requiredText("name", maxLength: 200)
@@ -241,7 +241,7 @@ enum RegistryCommands {
     }
 
     static let orgList = CommandSpec(
-        "ORG LIST", usage: "ORG LIST [province=<province>] [kind=school|enterprise|talent_dispatch] [limit=N] [after=<id>]",
+        "ORG LIST", usage: "ORG LIST [province=<province>] [kind=school|enterprise|talent_dispatch|hr_agency|labour_station] [limit=N] [after=<id>]",
         summary: "list organisations"
     ) { request, _, context in
         try context.validate(request, words: 0...0, options: ["province", "kind", "limit", "after"])
