@@ -248,6 +248,7 @@ private struct CompactRecords {
     var needProvince: [Int32] = []
     var offerProvince: [Int32] = []
     var countyPairs: Set<Int64> = []
+    var earlierCountyPairs: Set<Int64> = []
     var needCounty: [Int32] = []
     var offerCity: [Int32] = []
 
@@ -318,6 +319,9 @@ private struct CompactRecords {
         for k in pairings.countyLevel {
             if let a = place[k.west], let b = place[k.east] { countyPairs.insert(Int64(a) << 32 | Int64(b)) }
         }
+        for k in pairings.earlierCountyLevel {
+            if let a = place[k.west], let b = place[k.east] { earlierCountyPairs.insert(Int64(a) << 32 | Int64(b)) }
+        }
     }
 
     func needCodes(_ i: Int) -> ArraySlice<Code> { codes[Int(needCodeStart[i])..<Int(needCodeStart[i + 1])] }
@@ -340,7 +344,13 @@ private struct CompactRecords {
         if !countyPairs.isEmpty && countyPairs.contains(Int64(needCounty[i]) << 32 | Int64(offerCity[j])) {
             return PairingLevel.currentCounty.rawValue
         }
-        return Int(provinceLevel[Int(needProvince[i])][Int(offerProvince[j])])
+        let level = Int(provinceLevel[Int(needProvince[i])][Int(offerProvince[j])])
+        if level == PairingLevel.none.rawValue && !earlierCountyPairs.isEmpty
+            && earlierCountyPairs.contains(Int64(needCounty[i]) << 32 | Int64(offerCity[j]))
+        {
+            return PairingLevel.earlier.rawValue
+        }
+        return level
     }
 }
 

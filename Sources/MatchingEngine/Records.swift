@@ -143,17 +143,24 @@ public struct Pairings: Sendable, Equatable {
     public var provinceLevel: Set<PairKey>
     /// Province-level pairs before 2021: (western province, eastern province).
     public var earlier: Set<PairKey>
+    /// City/county-level pairs before 2021: (western county, eastern city or county).
+    public var earlierCountyLevel: Set<PairKey>
 
-    public init(countyLevel: Set<PairKey> = [], provinceLevel: Set<PairKey> = [], earlier: Set<PairKey> = []) {
+    public init(
+        countyLevel: Set<PairKey> = [], provinceLevel: Set<PairKey> = [], earlier: Set<PairKey> = [],
+        earlierCountyLevel: Set<PairKey> = []
+    ) {
         self.countyLevel = countyLevel
         self.provinceLevel = provinceLevel
         self.earlier = earlier
+        self.earlierCountyLevel = earlierCountyLevel
     }
 
     public func level(_ need: NeedRecord, _ offer: OfferRecord) -> PairingLevel {
         if countyLevel.contains(PairKey(west: need.county, east: offer.city)) { return .currentCounty }
         if provinceLevel.contains(PairKey(west: need.province, east: offer.province)) { return .currentProvince }
-        return earlier.contains(PairKey(west: need.province, east: offer.province)) ? .earlier : .none
+        if earlier.contains(PairKey(west: need.province, east: offer.province)) { return .earlier }
+        return earlierCountyLevel.contains(PairKey(west: need.county, east: offer.city)) ? .earlier : .none
     }
 }
 

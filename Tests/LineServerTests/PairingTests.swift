@@ -33,6 +33,34 @@ struct PairingTests {
     }
 }
 
+/// The earlier tier (pre-2021, SOURCES.md): 苏州市 helped 铜仁市 from 2016, so a 苏州市 offer
+/// outscores one from elsewhere in 江苏 (no current pairing with 贵州) for a county of 铜仁市.
+@Suite("The earlier pairing tier on a real PostgreSQL")
+struct EarlierPairingTests {
+    @Test func anEarlierCityPairingCountsForItsCountiesOnly() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let admin = try await LineClient.signedIn(port: port, token: token)
+                #expect(try await admin.request("ORG ADD kind=enterprise name=无锡厂 province=江苏省 city=无锡市").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=苏州厂 province=江苏省 city=苏州市").hasPrefix("OK id=2 "))
+                // 松桃苗族自治县 is in 铜仁市; 水城区 (六盘水市) has no pairing with 江苏.
+                #expect(try await admin.request("NEED ADD county=520628 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=2 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=2 "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                let matches = try await admin.readRecords(after: try await admin.request("MATCH LIST run=1"))
+                #expect(matches.count == 1 && matches[0].contains(" need=1 offer=2 "), "\(matches)")
+                let lines = try await admin.readRecords(after: try await admin.request("MATCH EXPLAIN 1"))
+                #expect(lines.contains { $0.contains("pairing-level") && $0.contains("earlier pairing") }, "\(lines)")
+                let pairings = try await admin.readRecords(after: try await admin.request("PAIRING LIST period=earlier limit=100"))
+                #expect(pairings.count == 25 && pairings.allSatisfy { !$0.contains("source=\"\"") }, "\(pairings)")
+                await admin.close()
+            }
+        }
+    }
+}
+
 /// The score's conditions, quality and key-county parts: what a need asks for, an offer's
 /// rating, and the national key counties' precedence (倾斜).
 @Suite("Conditions, quality and key counties in matching runs on a real PostgreSQL")

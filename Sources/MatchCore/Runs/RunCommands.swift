@@ -159,6 +159,7 @@ extension MatchCommands {
         for key in input.pairings.countyLevel.map({ "c \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.provinceLevel.map({ "p \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.earlier.map({ "e \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
+        for key in input.pairings.earlierCountyLevel.map({ "ec \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for pair in input.declined.sorted(by: { ($0.need, $0.offer) < ($1.need, $1.offer) }) { hasher.add("d \(pair.need) \(pair.offer)") }
         return hasher.hex
     }

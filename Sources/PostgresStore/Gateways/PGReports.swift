@@ -294,25 +294,28 @@ struct PGReports: ReportGateway {
         }
         for row in try connection.query("SELECT east_province, west_province, level, period FROM pairing").rows {
             let key = PairKey(west: try row.string(1), east: try row.string(0))
+            guard try row.string(2) == "province" else { continue }
             if try row.string(3) == "earlier" {
                 pairings.earlier.insert(key)
-            } else if try row.string(2) == "province" {
+            } else {
                 pairings.provinceLevel.insert(key)
             }
         }
         for row in try connection.query(
             """
-            SELECT p.east_province, p.east_city, pc.county FROM pairing p JOIN pairing_county pc ON pc.pairing = p.id
-            WHERE p.period = 'current' AND p.level <> 'province'
+            SELECT p.east_province, p.east_city, pc.county, p.period FROM pairing p JOIN pairing_county pc ON pc.pairing = p.id
+            WHERE p.level <> 'province'
             """
         ).rows {
             let east = try row.string(0)
             let county = try row.string(2)
             let city = try row.string(1)
+            let current = try row.string(3) == "current"
             let cities = city.isEmpty ? citiesByProvince[east] ?? [] : [city]
             for city in cities {
                 for spelling in Self.spellings(of: city, provinceName: provinceNames[east] ?? "") {
-                    pairings.countyLevel.insert(PairKey(west: county, east: spelling))
+                    let key = PairKey(west: county, east: spelling)
+                    if current { pairings.countyLevel.insert(key) } else { pairings.earlierCountyLevel.insert(key) }
                 }
             }
         }
