@@ -1,5 +1,5 @@
 /// All the weights of the score, in one place. A pair's score is the sum of the parts
-/// below (all integers, so sums are exact); the defaults keep every score in 1...1000.
+/// below (all integers, so sums are exact); the defaults keep every score in 1...1060.
 ///
 /// | part | points |
 /// | --- | --- |
@@ -11,6 +11,8 @@
 /// | time overlap | `fullOverlap` × overlap ÷ length of the need's window (rounded down) |
 /// | conditions | `perCondition` × conditions the need asks for that the offer provides |
 /// | quality | `perQualityPoint` × the offer's quality (0...50) |
+/// | employment base | `employmentBase` if the offer's organisation is a recognised 就业帮扶基地 |
+/// | continuity | `continuity` if the offer's organisation had a confirmed match with the need's county the year before (稳定) |
 ///
 /// In `stable` mode a need ranks offers by the whole score; an offer ranks needs by its own
 /// view: occupation fit + need priority + poverty-alleviated + key county.
@@ -27,6 +29,8 @@ public struct ScoreWeights: Sendable, Hashable {
     public var fullOverlap: Int64 = 80
     public var perCondition: Int64 = 10
     public var perQualityPoint: Int64 = 1
+    public var employmentBase: Int64 = 20
+    public var continuity: Int64 = 30
 
     public init() {}
 
@@ -35,7 +39,7 @@ public struct ScoreWeights: Sendable, Hashable {
     func validate() throws(MatchingError) {
         let all = [
             sameOccupation, sameSmallGroup, sameMidGroup, countyPairing, provincePairing, earlierPairing,
-            perPriority, povertyAlleviated, keyCounty, fullOverlap, perCondition, perQualityPoint,
+            perPriority, povertyAlleviated, keyCounty, fullOverlap, perCondition, perQualityPoint, employmentBase, continuity,
         ]
         guard all.allSatisfy({ (0...1_000_000).contains($0) }), sameMidGroup > 0 else {
             throw .invalidRecord("weights must lie in 0...1,000,000 and sameMidGroup must be positive")
@@ -72,10 +76,12 @@ public struct ScoreBreakdown: Sendable, Hashable, CustomStringConvertible {
     public let overlapPoints: Int64
     public let conditionPoints: Int64
     public let qualityPoints: Int64
+    public let basePoints: Int64
+    public let continuityPoints: Int64
 
     public var total: Int64 {
         occupationPoints + pairingPoints + priorityPoints + povertyPoints + keyCountyPoints + overlapPoints + conditionPoints
-            + qualityPoints
+            + qualityPoints + basePoints + continuityPoints
     }
 
     /// How the offer ranks the need in `stable` mode.
@@ -85,8 +91,7 @@ public struct ScoreBreakdown: Sendable, Hashable, CustomStringConvertible {
         [
             ("occupation", occupationPoints), ("pairing", pairingPoints), ("priority", priorityPoints),
             ("poverty", povertyPoints), ("key-county", keyCountyPoints), ("overlap", overlapPoints),
-            ("conditions", conditionPoints),
-            ("quality", qualityPoints),
+            ("conditions", conditionPoints), ("quality", qualityPoints), ("base", basePoints), ("continuity", continuityPoints),
         ]
     }
 
@@ -106,11 +111,16 @@ public struct CandidateBuilder: Sendable {
     public var weights: ScoreWeights
     public var pairings: Pairings
     public var declined: Set<PairID>
+    /// Pairs whose organisation and county had a confirmed match the year before the need's year.
+    public var continued: Set<PairID>
 
-    public init(weights: ScoreWeights = .default, pairings: Pairings = Pairings(), declined: Set<PairID> = []) {
+    public init(
+        weights: ScoreWeights = .default, pairings: Pairings = Pairings(), declined: Set<PairID> = [], continued: Set<PairID> = []
+    ) {
         self.weights = weights
         self.pairings = pairings
         self.declined = declined
+        self.continued = continued
     }
 
     /// The score of one pair, or nil when it is not a candidate.
@@ -136,7 +146,8 @@ public struct CandidateBuilder: Sendable {
             keyCountyPoints: need.keyCounty ? w.keyCounty : 0,
             overlapPoints: w.fullOverlap * Int64(need.window.overlap(offer.window)) / length,
             conditionPoints: w.perCondition * Int64(need.wantedConditions.intersection(offer.conditions).count),
-            qualityPoints: w.perQualityPoint * Int64(offer.quality))
+            qualityPoints: w.perQualityPoint * Int64(offer.quality), basePoints: offer.employmentBase ? w.employmentBase : 0,
+            continuityPoints: continued.contains(PairID(need: need.id, offer: offer.id)) ? w.continuity : 0)
     }
 
     /// Records may come in any order: they are sorted by id first, so the same records
@@ -199,7 +210,8 @@ public struct CandidateBuilder: Sendable {
                 let total = occupation + pairingPoints[table.pairing(need: i, offer: j)] + base
                     + w.fullOverlap * Int64(overlap) / length
                     + w.perCondition * Int64((wanted & table.offerConditions[j]).nonzeroBitCount)
-                    + w.perQualityPoint * Int64(table.offerQuality[j])
+                    + w.perQualityPoint * Int64(table.offerQuality[j]) + (offers[j].employmentBase ? w.employmentBase : 0)
+                    + (!continued.isEmpty && continued.contains(PairID(need: need.id, offer: offers[j].id)) ? w.continuity : 0)
                 edgeNeed.append(Int32(i))
                 edgeOffer.append(j32)
                 score.append(total)

@@ -186,8 +186,27 @@ public enum Condition: String, Sendable, Hashable, CaseIterable, Comparable {
     case wageGuarantee = "wage_guarantee"
     case trainingProvided = "training_provided"
     case familySupport = "family_support"
+    case socialInsurance = "social_insurance"
 
     public static func < (a: Condition, b: Condition) -> Bool { a.rawValue < b.rawValue }
+
+    /// The Chinese label coordinators write (包食宿, 交通补助 …).
+    public var label: String {
+        switch self {
+        case .housing: "包食宿"
+        case .travelSupport: "交通补助"
+        case .wageGuarantee: "工资保障"
+        case .trainingProvided: "岗前培训"
+        case .familySupport: "随迁家属"
+        case .socialInsurance: "社会保险"
+        }
+    }
+
+    /// A condition by its code or its Chinese label.
+    public init?(word: String) {
+        guard let condition = Condition(rawValue: word) ?? Condition.allCases.first(where: { $0.label == word }) else { return nil }
+        self = condition
+    }
 }
 
 /// A western county's need, with its open (still unmatched) quantity.
@@ -242,10 +261,13 @@ public struct OfferRecord: Sendable, Hashable {
     public var quality: Int
     public var conditions: Set<Condition>
     public var variant: KindVariant
+    /// The organisation is a recognised employment assistance base (就业帮扶基地).
+    public var employmentBase: Bool
 
     public init(
         id: Int64, province: String, city: String, kind: Kind, occupations: [OccupationCode], capacity: Int64,
-        window: TimeWindow, quality: Int = 0, conditions: Set<Condition> = [], variant: KindVariant = .any
+        window: TimeWindow, quality: Int = 0, conditions: Set<Condition> = [], variant: KindVariant = .any,
+        employmentBase: Bool = false
     ) {
         self.id = id
         self.province = province
@@ -257,6 +279,7 @@ public struct OfferRecord: Sendable, Hashable {
         self.quality = quality
         self.conditions = conditions
         self.variant = variant
+        self.employmentBase = employmentBase
     }
 }
 

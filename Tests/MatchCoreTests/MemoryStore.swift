@@ -259,10 +259,12 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
         return stored
     }
 
-    func updateOrganisation(id: Int64, name: String?, city: String?) throws -> Organisation? {
+    func updateOrganisation(id: Int64, name: String?, city: String?, quality: Int?, employmentBase: Bool?) throws -> Organisation? {
         guard var organisation = tables.organisations[id] else { return nil }
         organisation.name = name ?? organisation.name
         organisation.city = city ?? organisation.city
+        organisation.quality = quality ?? organisation.quality
+        organisation.employmentBase = employmentBase ?? organisation.employmentBase
         tables.organisations[id] = organisation
         return organisation
     }

@@ -221,7 +221,7 @@ enum RegistryCommands {
         let city = try request.text("city", maxLength: 100)?.trimmingSpaces ?? ""
         let organisation = try await context.write(target: "org", changes: request.changes(["kind", "name", "province", "city"])) {
             db, audit in
-            let province = try CommandContext.province(provinceGiven, field: "province", in: db.registry)
+            let province = try CommandContext.province(provinceGiven, side: .east, field: "province", in: db.registry)
             let organisation = try db.registry.addOrganisation(Organisation(kind: kind, name: name, province: province.code, city: city))
             audit.target = "org:\(organisation.id)"
             return organisation
@@ -257,17 +257,22 @@ enum RegistryCommands {
     }
 
     static let orgUpdate = CommandSpec(
-        "ORG UPDATE", usage: "ORG UPDATE <id> [name=<name>] [city=<name>]", summary: "rename an organisation or change its city", access: .admin
+        "ORG UPDATE", usage: "ORG UPDATE <id> [name=<name>] [city=<name>] [quality=0-50] [base=yes|no]",
+        summary: "rename an organisation, change its city, or set its quality inputs: its rating and whether it is a 就业帮扶基地",
+        access: .admin
     ) { request, session, context in
-        try context.validate(request, words: 1...1, options: ["name", "city"])
+        try context.validate(request, words: 1...1, options: ["name", "city", "quality", "base"])
         let id = try request.id(at: 0, name: "organisation id")
-        let changes = request.changes(["name", "city"])
+        let changes = request.changes(["name", "city", "quality", "base"])
+        let quality = try request.integer("quality", in: 0...50).map { Int($0) }
+        let base = try request.flag("base")
         guard !changes.isEmpty else { throw ProtocolError(.badArg, "nothing to change; usage: \(context.spec.usage)") }
         let name = try request.text("name", maxLength: 200)?.trimmingSpaces
         if name?.isEmpty == true { throw ProtocolError(.badArg, "name must not be empty") }
         let city = try request.text("city", maxLength: 100)?.trimmingSpaces
         let organisation = try await context.write(target: "org:\(id)", changes: changes) { db, _ in
-            guard let organisation = try db.registry.updateOrganisation(id: id, name: name, city: city) else {
+            guard let organisation = try db.registry.updateOrganisation(id: id, name: name, city: city, quality: quality, employmentBase: base)
+            else {
                 throw ProtocolError(.notFound, "no organisation \(id)")
             }
             return organisation
@@ -278,7 +283,8 @@ enum RegistryCommands {
     static func record(_ organisation: Organisation) -> Record {
         Record([
             ("id", .integer(organisation.id)), ("kind", .text(organisation.kind.rawValue)), ("name", .text(organisation.name)),
-            ("province", .text(organisation.province)), ("city", .text(organisation.city)),
+            ("province", .text(organisation.province)), ("city", .text(organisation.city)), ("quality", .int(organisation.quality)),
+            ("base", .bool(organisation.employmentBase)),
         ])
     }
 

@@ -383,12 +383,18 @@ enum SubmissionCommands {
 
     /// Condition codes separated by commas (or semicolons, as spreadsheets write lists), sorted.
     static func wantedConditions(_ text: String) throws(ProtocolError) -> [String] {
-        let codes = text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { asciiLowercased(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
-        for code in codes where Condition(rawValue: code) == nil {
-            throw ProtocolError(
-                .badArg, "conditions: '\(code)' is not one of \(Condition.allCases.map(\.rawValue).joined(separator: "|"))")
+        let words = text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == "，" || $0 == "、" })
+            .map { asciiLowercased(String($0).trimmingSpaces) }.filter { !$0.isEmpty }
+        var codes: Set<String> = []
+        for word in words {
+            guard let condition = Condition(word: word) else {
+                throw ProtocolError(
+                    .badArg,
+                    "conditions: '\(word)' is not one of \(Condition.allCases.map { "\($0.rawValue) (\($0.label))" }.joined(separator: ", "))")
+            }
+            codes.insert(condition.rawValue)
         }
-        return Array(Set(codes)).sorted()
+        return codes.sorted()
     }
 
     /// Occupation codes are checked for existence inside the write that uses them.

@@ -79,13 +79,22 @@ public struct Organisation: Sendable, Equatable {
     public var name: String
     public var province: String
     public var city: String
+    /// The administrators' rating 0–50, which its offers score unless they state their own.
+    public var quality: Int
+    /// A recognised employment assistance base (就业帮扶基地): its offers score `employmentBase` points.
+    public var employmentBase: Bool
 
-    public init(id: Int64 = 0, kind: OrganisationKind, name: String, province: String, city: String = "") {
+    public init(
+        id: Int64 = 0, kind: OrganisationKind, name: String, province: String, city: String = "", quality: Int = 0,
+        employmentBase: Bool = false
+    ) {
         self.id = id
         self.kind = kind
         self.name = name
         self.province = province
         self.city = city
+        self.quality = quality
+        self.employmentBase = employmentBase
     }
 }
 

@@ -89,7 +89,7 @@ enum ReportCommands {
 
     /// The engine's best-scoring offers for each need, best first (ties by offer id).
     static func bestCandidates(_ input: RunInput) throws -> [Int64: [(offer: Int64, score: Int64)]] {
-        let candidates = try CandidateBuilder(pairings: input.pairings, declined: input.declined)
+        let candidates = try input.builder()
             .build(needs: input.needs, offers: input.offers)
         var byNeed: [Int64: [(offer: Int64, score: Int64)]] = [:]
         let problem = candidates.problem

@@ -19,7 +19,7 @@ extension MatchCommands {
         var lines: [Record] = []
         lines.append(Record([("match", .integer(match.id)), ("need", .integer(match.need)), ("offer", .integer(match.offer)), ("units", .integer(match.units)), ("score", .integer(match.score))]))
         lines.append(Record([("parts", .storedJSON(match.explanation))]))
-        let builder = CandidateBuilder(pairings: input.pairings, declined: input.declined)
+        let builder = input.builder()
         // The offer's alternatives: other open needs it could serve, best first.
         if let offer = input.offers.first(where: { $0.id == match.offer }) {
             let others = input.needs.filter { $0.id != match.need }

@@ -25,12 +25,21 @@ public struct RunInput: Sendable {
     public var offers: [OfferRecord]
     public var pairings: Pairings
     public var declined: Set<PairID>
+    /// Pairs that continue a link that worked: the offer's organisation had a confirmed match
+    /// with the need's county in the year before the need's year.
+    public var continued: Set<PairID>
 
-    public init(needs: [NeedRecord], offers: [OfferRecord], pairings: Pairings, declined: Set<PairID>) {
+    public init(needs: [NeedRecord], offers: [OfferRecord], pairings: Pairings, declined: Set<PairID>, continued: Set<PairID> = []) {
         self.needs = needs
         self.offers = offers
         self.pairings = pairings
         self.declined = declined
+        self.continued = continued
+    }
+
+    /// The candidate builder these records are scored with.
+    public func builder(weights: ScoreWeights = .default) -> CandidateBuilder {
+        CandidateBuilder(weights: weights, pairings: pairings, declined: declined, continued: continued)
     }
 }
 

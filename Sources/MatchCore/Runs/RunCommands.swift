@@ -111,7 +111,7 @@ extension MatchCommands {
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(
                     with: Result { () throws -> Outcome in
-                        let builder = CandidateBuilder(weights: weights, pairings: input.pairings, declined: input.declined)
+                        let builder = input.builder(weights: weights)
                         let candidates = try builder.build(needs: input.needs, offers: input.offers)
                         let solution = try Solver.solve(candidates.problem, mode: mode)
                         let verification = Verifier.verify(candidates.problem, solution)
@@ -154,13 +154,14 @@ extension MatchCommands {
         for offer in input.offers.sorted(by: { $0.id < $1.id }) {
             hasher.add(
                 "o \(offer.id) \(offer.province) \(offer.city) \(offer.kind.rawValue) \(offer.occupations.map(\.description).sorted()) \(offer.capacity) \(offer.window.start) \(offer.window.end) \(offer.quality) \(offer.conditions.map(\.rawValue).sorted())"
-                    + (offer.variant == .any ? "" : " v\(offer.variant.rawValue)"))
+                    + (offer.variant == .any ? "" : " v\(offer.variant.rawValue)") + (offer.employmentBase ? " base" : ""))
         }
         for key in input.pairings.countyLevel.map({ "c \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.provinceLevel.map({ "p \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.earlier.map({ "e \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for key in input.pairings.earlierCountyLevel.map({ "ec \($0.west) \($0.east)" }).sorted() { hasher.add(key) }
         for pair in input.declined.sorted(by: { ($0.need, $0.offer) < ($1.need, $1.offer) }) { hasher.add("d \(pair.need) \(pair.offer)") }
+        for pair in input.continued.sorted(by: { ($0.need, $0.offer) < ($1.need, $1.offer) }) { hasher.add("k \(pair.need) \(pair.offer)") }
         return hasher.hex
     }
 

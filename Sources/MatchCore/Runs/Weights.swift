@@ -8,6 +8,7 @@ extension ScoreWeights {
         ("perPriority", \.perPriority), ("povertyAlleviated", \.povertyAlleviated),
             ("keyCounty", \.keyCounty), ("fullOverlap", \.fullOverlap),
         ("perCondition", \.perCondition), ("perQualityPoint", \.perQualityPoint),
+        ("employmentBase", \.employmentBase), ("continuity", \.continuity),
         ]
     }
 

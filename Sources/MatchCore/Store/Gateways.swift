@@ -90,7 +90,7 @@ public protocol RegistryGateway {
     func organisation(id: Int64) throws -> Organisation?
     func organisations(province: String?, kind: OrganisationKind?, page: Page) throws -> [Organisation]
     func addOrganisation(_ organisation: Organisation) throws -> Organisation
-    func updateOrganisation(id: Int64, name: String?, city: String?) throws -> Organisation?
+    func updateOrganisation(id: Int64, name: String?, city: String?, quality: Int?, employmentBase: Bool?) throws -> Organisation?
 
     func occupation(code: String) throws -> Occupation?
     func occupations(parent: String?, level: OccupationLevel?, page: Page) throws -> [Occupation]

@@ -104,8 +104,8 @@ struct PGMatches: MatchGateway {
             """
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                    o.capacity - o.matched - coalesce(held.units, 0),
-                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions, o.quality,
-                   \(unsafeSQL: Self.offerVariant)
+                   o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1, o.conditions,
+                   \(unsafeSQL: Self.offerQuality), \(unsafeSQL: Self.offerVariant), g.employment_base
             FROM offer o JOIN organisation g ON g.id = o.organisation
             LEFT JOIN LATERAL (
                 SELECT sum(m.units) AS units FROM match m JOIN need n ON n.id = m.need
@@ -123,7 +123,7 @@ struct PGMatches: MatchGateway {
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try kind(row, 3),
                 occupations: try codes(row, 4), capacity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(9),
-                conditions: conditions(try row.string(8)), variant: variant(try row.string(10)))
+                conditions: conditions(try row.string(8)), variant: variant(try row.string(10)), employmentBase: try row.bool(11))
         }
         let pairings = try PGReports.loadPairings(on: connection)
         // Declined pairs never return; pairs waiting for the second side's answer are not proposed twice.
@@ -135,7 +135,9 @@ struct PGMatches: MatchGateway {
                 WHERE status = 'proposed' AND (west_answer IS NOT NULL OR east_answer IS NOT NULL)
                 """
             ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
-        return RunInput(needs: needs, offers: offers, pairings: pairings, declined: declined)
+        return RunInput(
+            needs: needs, offers: offers, pairings: pairings, declined: declined,
+            continued: try continued(needs: needs, offers: offers, on: connection))
     }
 
     static func kind(_ row: PGRow, _ index: Int) throws -> Kind {
@@ -153,6 +155,29 @@ struct PGMatches: MatchGateway {
     /// (`housing, travel_support`: the codes it names count).
     /// What the two sides of a kind must agree on (a school partnership's partner, a
     /// secondment's direction), as `variant` reads it.
+    /// An offer scores its own rating, or its organisation's when it states none.
+    static let offerQuality = "CASE WHEN o.quality > 0 THEN o.quality ELSE g.quality END"
+
+    /// The pairs among `needs` and `offers` that continue a link that worked: the offer's
+    /// organisation had a match confirmed with the need's county, for a need of the year before.
+    static func continued(needs: [NeedRecord], offers: [OfferRecord], on connection: PGConnection) throws -> Set<PairID> {
+        guard !needs.isEmpty, !offers.isEmpty else { return [] }
+        return Set(
+            try connection.query(
+                """
+                SELECT DISTINCT n.id, o.id
+                FROM need n
+                JOIN need pn ON pn.county = n.county
+                            AND extract(year FROM pn.window_start) = extract(year FROM n.window_start) - 1
+                JOIN match pm ON pm.need = pn.id AND pm.confirmed_units IS NOT NULL
+                JOIN offer po ON po.id = pm.offer
+                JOIN offer o ON o.organisation = po.organisation
+                WHERE n.id = ANY(\(PGText.int64Array(needs.map(\.id)))::bigint[])
+                  AND o.id = ANY(\(PGText.int64Array(offers.map(\.id)))::bigint[])
+                """
+            ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
+    }
+
     static let needVariant = "coalesce(n.partnership, n.direction, '')"
     static let offerVariant = "coalesce(o.partnership, o.direction, '')"
 
@@ -167,7 +192,9 @@ struct PGMatches: MatchGateway {
     }
 
     static func conditions(_ text: String) -> Set<Condition> {
-        Set(text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " }).compactMap { Condition(rawValue: String($0)) })
+        Set(text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " || $0 == "，" || $0 == "、" }).compactMap {
+            Condition(word: String($0))
+        })
     }
 
     func expireProposals(olderThanDays days: Int) throws {

@@ -110,12 +110,12 @@ struct PGRegistry: RegistryGateway {
 
     // MARK: Organisations
 
-    static let organisationColumns = "id, kind, name, province, city"
+    static let organisationColumns = "id, kind, name, province, city, quality, employment_base"
 
     static func organisation(_ row: PGRow) throws -> Organisation {
         Organisation(
             id: try row.int64(0), kind: OrganisationKind(rawValue: try row.string(1)) ?? .enterprise, name: try row.string(2),
-            province: try row.string(3), city: try row.string(4))
+            province: try row.string(3), city: try row.string(4), quality: try row.int(5), employmentBase: try row.bool(6))
     }
 
     public func organisation(id: Int64) throws -> Organisation? {
@@ -147,10 +147,13 @@ struct PGRegistry: RegistryGateway {
         return try Self.organisation(row)
     }
 
-    public func updateOrganisation(id: Int64, name: String?, city: String?) throws -> Organisation? {
+    public func updateOrganisation(id: Int64, name: String?, city: String?, quality: Int?, employmentBase: Bool?) throws
+        -> Organisation?
+    {
         guard let row = try connection.query(
                 """
-                UPDATE organisation SET name = coalesce(\(name), name), city = coalesce(\(city), city)
+                UPDATE organisation SET name = coalesce(\(name), name), city = coalesce(\(city), city),
+                    quality = coalesce(\(quality)::smallint, quality), employment_base = coalesce(\(employmentBase)::boolean, employment_base)
                 WHERE id = \(id) RETURNING \(unsafeSQL: Self.organisationColumns)
                 """
             ).first else { return nil }
@@ -209,10 +212,9 @@ struct PGRegistry: RegistryGateway {
         let counties = Set(try connection.query("SELECT code FROM county").rows.map { try $0.string(0) })
         let occupations = Set(try connection.query("SELECT code FROM occupation").rows.map { try $0.string(0) })
         var organisations: [Int64: Organisation] = [:]
-        for row in try connection.query("SELECT id, kind, name, province, city FROM organisation").rows {
-            guard let kind = OrganisationKind(rawValue: try row.string(1)) else { continue }
-            let id = try row.int64(0)
-            organisations[id] = Organisation(id: id, kind: kind, name: try row.string(2), province: try row.string(3), city: try row.string(4))
+        for row in try connection.query("SELECT \(unsafeSQL: Self.organisationColumns) FROM organisation").rows {
+            let organisation = try Self.organisation(row)
+            organisations[organisation.id] = organisation
         }
         return ImportReference(counties: counties, occupations: occupations, organisations: organisations)
     }

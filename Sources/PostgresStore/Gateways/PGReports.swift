@@ -133,7 +133,7 @@ struct PGReports: ReportGateway {
             )
             SELECT o.id, g.province, g.city, o.kind, array_to_string(o.occupations, ','),
                    o.capacity - o.matched, o.window_start - date '2000-01-01', o.window_end - date '2000-01-01' + 1,
-                   o.quality, o.conditions, \(unsafeSQL: PGMatches.offerVariant)
+                   \(unsafeSQL: PGMatches.offerQuality), o.conditions, \(unsafeSQL: PGMatches.offerVariant), g.employment_base
             FROM picked p JOIN offer o ON o.id = p.offer JOIN organisation g ON g.id = o.organisation
             ORDER BY o.id
             """
@@ -142,13 +142,16 @@ struct PGReports: ReportGateway {
                 id: try row.int64(0), province: try row.string(1), city: try row.string(2), kind: try PGMatches.kind(row, 3),
                 occupations: try PGMatches.codes(row, 4), capacity: try row.int64(5),
                 window: TimeWindow(start: try row.int(6), end: try row.int(7)), quality: try row.int(8),
-                conditions: PGMatches.conditions(try row.string(9)), variant: PGMatches.variant(try row.string(10)))
+                conditions: PGMatches.conditions(try row.string(9)), variant: PGMatches.variant(try row.string(10)),
+                employmentBase: try row.bool(11))
         }
         let declined = Set(
             try connection.query(
                 "SELECT need, offer FROM declined_pair WHERE need = ANY(\(PGText.int64Array(ids))::bigint[])"
             ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
-        return RunInput(needs: needRecords, offers: offers, pairings: try Self.loadPairings(on: connection), declined: declined)
+        return RunInput(
+            needs: needRecords, offers: offers, pairings: try Self.loadPairings(on: connection), declined: declined,
+            continued: try PGMatches.continued(needs: needRecords, offers: offers, on: connection))
     }
 
     func needFill(years: [Int]?, kind: Kind?, within scope: Scope) throws -> [FillCell] {
@@ -190,7 +193,8 @@ struct PGReports: ReportGateway {
 
     func pairingFill(year: Int?, kind: Kind?, within scope: Scope) throws -> [FillGroup] {
         let (county, province) = Self.westFilter(scope)
-        // A pairing's western side is its counties (the pairing_county view, which matching runs
+        // The current pairings, which the agreements and plans are about (the earlier tier counts
+        // in the score only). A pairing's western side is its counties (the pairing_county view, which matching runs
         // read too). Its eastern side: the province, or the organisations of one city
         // ("江苏省无锡市" in pairing tables, "无锡市" on organisations).
         return try connection.query(
@@ -217,7 +221,7 @@ struct PGReports: ReportGateway {
                   AND (\(year)::integer IS NULL OR mf.year = \(year))
                   AND (\(kind?.rawValue)::text IS NULL OR mf.kind = \(kind?.rawValue))
             ) f ON true
-            WHERE EXISTS (SELECT 1 FROM sides s WHERE s.id = p.id)
+            WHERE p.period = 'current' AND EXISTS (SELECT 1 FROM sides s WHERE s.id = p.id)
             """
         ).rows.map(Self.fillGroup)
     }
