@@ -79,6 +79,7 @@ public struct CommandContext: Sendable {
     public var logger: Logger
     /// Failed AUTHs per client address, shared by every connection.
     var authFailures: AuthFailures
+    var metrics: CommandMetrics
 
     /// The batch's unit inside a batch, else the store's own units.
     private var units: any UnitRunner { batch ?? store }

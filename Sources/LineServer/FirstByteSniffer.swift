@@ -1,0 +1,67 @@
+import CommandProtocol
+import Logging
+import NIOCore
+
+/// Tells TLS from plain text by a connection's first byte, so that a client on the wrong kind of
+/// port gets a clear refusal instead of a hang: a TLS client opens with a handshake record
+/// (0x16), which no request line can start with (it is a control character). On a TLS port
+/// plain text gets one `ERR TLS_REQUIRED` line, unencrypted, which `nc` shows; on a plain port a
+/// handshake gets `ERR TLS_NOT_ENABLED`, which ends the client's wait for the server's hello.
+/// Either way the connection closes. Once the first byte fits, the handler leaves the pipeline.
+final class FirstByteSniffer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    static let tlsHandshakeRecord: UInt8 = 0x16
+
+    private let expectsTLS: Bool
+    private let logger: Logger
+    private var refused = false
+
+    init(expectsTLS: Bool, logger: Logger) {
+        self.expectsTLS = expectsTLS
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        guard let first = unwrapInboundIn(data).readableBytesView.first else { return }
+        switch (expectsTLS, first == Self.tlsHandshakeRecord) {
+        case (true, true), (false, false):
+            context.fireChannelRead(data)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        case (true, false):
+            refuse(
+                .tlsRequired, "this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing",
+                context: context)
+        case (false, true):
+            refuse(.tlsNotEnabled, "this port speaks plain text, not TLS: connect without TLS; closing", context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if refused, case ChannelEvent.inputClosed = event {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Writes the refusal below any TLS handler, half-closes, and drops what the peer still sends
+    /// until it closes too (for at most two seconds): closing with unread input would make the
+    /// kernel reset the connection, which can destroy the line before the peer reads it.
+    private func refuse(_ code: ErrorCode, _ text: String, context: ChannelHandlerContext) {
+        refused = true
+        logger.info(
+            "refused: the first bytes were of the other protocol", metadata: ["code": "\(code.rawValue)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "")"])
+        let line = context.channel.allocator.buffer(string: Reply.error(code, text).rendered(as: .text))
+        let loop = context.eventLoop.assumeIsolated()
+        context.writeAndFlush(NIOAny(line)).assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+        }
+        loop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+    }
+}
+
+@available(*, unavailable)
+extension FirstByteSniffer: Sendable {}
