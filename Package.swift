@@ -161,6 +161,7 @@ let package = Package(
             name: "LineServerTests",
             dependencies: [
                 "LineServer", "PostgresStore", "MatchCore", "MatchingEngine", "CommandProtocol", "EmbeddedPostgres", "TestSupport",
+                "EWMatchService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

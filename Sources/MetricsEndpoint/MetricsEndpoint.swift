@@ -36,7 +36,7 @@ public final class MetricsEndpoint: Service, Sendable {
                 }
             }
         guard let address = server.channel.localAddress else { throw ChannelError.unknownLocalAddress }
-        logger.info("metrics listening", metadata: ["address": "\(address)"])
+        logger.info("serving metrics at GET /metrics", metadata: ["address": "\(address)"])
         await onRunning(address)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
