@@ -8,34 +8,61 @@ import NIOCore
 /// plain text gets one `ERR TLS_REQUIRED` line, unencrypted, which `nc` shows; on a plain port a
 /// handshake gets `ERR TLS_NOT_ENABLED`, which ends the client's wait for the server's hello.
 /// Either way the connection closes. Once the first byte fits, the handler leaves the pipeline.
+///
+/// A TLS client speaks first, at once; a plain client (the CLI without `--tls`) waits for the
+/// greeting, which on a TLS port only goes out encrypted. So on a TLS port silence for
+/// `tlsClientHelloWait` also gets the plain refusal, rather than a wait until the sign-in deadline.
 final class FirstByteSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     static let tlsHandshakeRecord: UInt8 = 0x16
+    static let tlsClientHelloWait = TimeAmount.seconds(2)
+    static let tlsRequiredText = "this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing"
 
     private let expectsTLS: Bool
     private let logger: Logger
     private var refused = false
+    private var silenceCheck: Scheduled<Void>?
 
     init(expectsTLS: Bool, logger: Logger) {
         self.expectsTLS = expectsTLS
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startSilenceCheck(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startSilenceCheck(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        silenceCheck?.cancel()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
         guard let first = unwrapInboundIn(data).readableBytesView.first else { return }
+        silenceCheck?.cancel()
         switch (expectsTLS, first == Self.tlsHandshakeRecord) {
         case (true, true), (false, false):
             context.fireChannelRead(data)
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         case (true, false):
-            refuse(
-                .tlsRequired, "this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing",
-                context: context)
+            refuse(.tlsRequired, Self.tlsRequiredText, context: context)
         case (false, true):
             refuse(.tlsNotEnabled, "this port speaks plain text, not TLS: connect without TLS; closing", context: context)
+        }
+    }
+
+    private func startSilenceCheck(context: ChannelHandlerContext) {
+        guard expectsTLS, silenceCheck == nil else { return }
+        silenceCheck = context.eventLoop.assumeIsolated().scheduleTask(in: Self.tlsClientHelloWait) { [self] in
+            guard !refused else { return }
+            refuse(.tlsRequired, Self.tlsRequiredText, context: context)
         }
     }
 
@@ -52,6 +79,7 @@ final class FirstByteSniffer: ChannelInboundHandler, RemovableChannelHandler {
     /// kernel reset the connection, which can destroy the line before the peer reads it.
     private func refuse(_ code: ErrorCode, _ text: String, context: ChannelHandlerContext) {
         refused = true
+        silenceCheck?.cancel()
         logger.info(
             "refused: the first bytes were of the other protocol", metadata: ["code": "\(code.rawValue)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "")"])
         let line = context.channel.allocator.buffer(string: Reply.error(code, text).rendered(as: .text))

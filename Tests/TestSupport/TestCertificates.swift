@@ -28,6 +28,14 @@ public struct TestCertificates: Sendable {
         return certificates
     }
 
+    /// Puts this key and certificate in place of `target`'s, as a renewal does.
+    public func copy(over target: TestCertificates) throws {
+        for (from, to) in [(certificatePath, target.certificatePath), (keyPath, target.keyPath)] {
+            try? FileManager.default.removeItem(atPath: to)
+            try FileManager.default.copyItem(atPath: from, toPath: to)
+        }
+    }
+
     public func remove() {
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -24,14 +24,17 @@ struct TLSTransportTests {
     }
 
     @Test func plainTextOnTheTLSPortGetsOnePlainRefusal() async throws {
+        let refusal = "ERR TLS_REQUIRED this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing"
         try await TestCertificates.with { certificates in
             try await TestServer.with(responder: TestResponder(), tls: try certificates.server()) { port in
                 let client = try await LineClient.connect(port: port)
                 try await client.send("PING\n")
                 // Nothing of the greeting leaks out unencrypted: the refusal is all there is.
-                #expect(try await client.readAll() == [
-                    "ERR TLS_REQUIRED this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing"
-                ])
+                #expect(try await client.readAll() == [refusal])
+
+                // A plain client that waits for the greeting hears the same once no handshake has come.
+                let waiting = try await LineClient.connect(port: port)
+                #expect(try await waiting.readAll() == [refusal])
             }
         }
     }
@@ -77,12 +80,12 @@ struct TLSTransportTests {
         let second = try await TestCertificates.make(commonName: "second")
         let live = try await TestCertificates.make(commonName: "live")
         defer { [first, second, live].forEach { $0.remove() } }
-        try Self.copy(first, over: live)
+        try first.copy(over: live)
         let certificates = try live.server()
         try await TestServer.with(responder: TestResponder(), tls: certificates) { port in
             let (open, _) = try await LineClient.connectReady(port: port, tls: try first.client())
 
-            try Self.copy(second, over: live)
+            try second.copy(over: live)
             try certificates.reload()
             let (renewed, greeting) = try await LineClient.connectReady(port: port, tls: try second.client())
             #expect(greeting == "OK test ready")
@@ -104,12 +107,5 @@ struct TLSTransportTests {
     /// verification notes go to the same file).
     static func protocolLines(_ output: String) -> [String] {
         output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("OK") || $0.hasPrefix("ERR") }
-    }
-
-    static func copy(_ source: TestCertificates, over target: TestCertificates) throws {
-        for (from, to) in [(source.certificatePath, target.certificatePath), (source.keyPath, target.keyPath)] {
-            try? FileManager.default.removeItem(atPath: to)
-            try FileManager.default.copyItem(atPath: from, toPath: to)
-        }
     }
 }
