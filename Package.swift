@@ -154,7 +154,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PostgresStoreTests",
-            dependencies: ["PostgresStore", "EmbeddedPostgres", "MatchCore", "TestSupport"],
+            dependencies: [
+                "PostgresStore", "EmbeddedPostgres", "MatchCore", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -80,8 +80,8 @@ final class FirstByteSniffer: ChannelInboundHandler, RemovableChannelHandler {
     private func refuse(_ code: ErrorCode, _ text: String, context: ChannelHandlerContext) {
         refused = true
         silenceCheck?.cancel()
-        logger.info(
-            "refused: the first bytes were of the other protocol", metadata: ["code": "\(code.rawValue)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "")"])
+        let peer = context.remoteAddress.map { "\($0)" } ?? ""
+        logger.info("refused: the first bytes were of the other protocol", metadata: ["code": "\(code.rawValue)", "peer": "\(peer)"])
         let line = context.channel.allocator.buffer(string: Reply.error(code, text).rendered(as: .text))
         let loop = context.eventLoop.assumeIsolated()
         context.writeAndFlush(NIOAny(line)).assumeIsolated().whenComplete { _ in

@@ -71,12 +71,13 @@ public final class MetricsEndpoint: Service, Sendable {
                         guard let head = request else { continue }
                         let (status, body) = response(to: head)
                         var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
+                        // Prometheus' text exposition format, version 0.0.4.
+                        let type = status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8"
+                        headers.add(name: "Content-Type", value: type)
                         headers.add(name: "Content-Length", value: "\(body.count)")
+                        headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
                         if status == .methodNotAllowed { headers.add(name: "Allow", value: "GET, HEAD") }
-                        var responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
-                        responseHead.headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
-                        try await outbound.write(.head(responseHead))
+                        try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
                         if head.method != .HEAD { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
                         try await outbound.write(.end(nil))
                         guard head.isKeepAlive else { return }

@@ -18,6 +18,8 @@ public final class ConnectionPool: Service, Sendable {
     public let size: Int
     public let longLimit: Int
     public let leaseTimeout: Duration
+    /// How often the running pool asks PostgreSQL whether it answers.
+    public let probeInterval: Duration
     /// Where the pool, and the store over it, record their metrics.
     public let metricsFactory: any MetricsFactory
     private let threadPool: NIOThreadPool
@@ -50,9 +52,10 @@ public final class ConnectionPool: Service, Sendable {
 
     public init(
         conninfo: String, size: Int = 8, longLimit: Int? = nil, leaseTimeout: Duration = .seconds(5), logger: Logger,
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory, probeInterval: Duration = .seconds(10)
     ) {
         precondition(size > 0)
+        self.probeInterval = probeInterval
         metricsFactory = metrics
         inUse = Gauge(label: "ewmatch_pool_connections_in_use", factory: metrics)
         waiting = Gauge(label: "ewmatch_pool_waiting", factory: metrics)
@@ -75,8 +78,18 @@ public final class ConnectionPool: Service, Sendable {
     }
 
     /// Lives until graceful shutdown, then refuses new leases and closes the connections.
+    /// Meanwhile it sends `SELECT 1` every `probeInterval`, so `ewmatch_postgres_reachable`
+    /// stays true to the database while no work comes, and a connection that died idle is
+    /// replaced before a command meets it.
     public func run() async throws {
-        try? await gracefulShutdown()
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { [probeInterval] in try await Task.sleep(for: probeInterval) }
+            } catch {
+                break
+            }
+            _ = try? await withConnection { try $0.execute(script: "SELECT 1") }
+        }
         await close()
     }
 
