@@ -7,24 +7,6 @@ import TestSupport
 /// commands. Each test's server records into a registry of its own, so parallel tests do not mix.
 @Suite("Prometheus metrics")
 struct MetricsTests {
-    /// One scrape over its own TCP connection: the status line, the headers and, for a 200, the
-    /// samples by series (name and labels, as written).
-    static func scrape(port: Int, path: String = "/metrics") async throws -> (status: String, headers: [String], samples: [String: Double]) {
-        let client = try await LineClient.connect(port: port)
-        try await client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        let lines = try await client.readAll().map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
-        let blank = try #require(lines.firstIndex(of: ""), "\(lines)")
-        var samples: [String: Double] = [:]
-        for line in lines[(blank + 1)...] where lines.first?.hasSuffix(" 200 OK") == true && !line.isEmpty && !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
-                Issue.record("not a sample: \(line)")
-                continue
-            }
-            samples[String(line[..<space])] = value
-        }
-        return (lines.first ?? "", Array(lines[1..<blank]), samples)
-    }
-
     @Test func aScrapeCountsTheCommandsJustSent() async throws {
         let metrics = ServiceMetrics()
         try await TestDatabase.with(metrics: metrics.factory) { database in
@@ -41,7 +23,7 @@ struct MetricsTests {
                         .hasPrefix("OK "))
                 #expect(try await client.request("MATCH RUN").hasPrefix("OK run=1 "))
 
-                let (status, headers, samples) = try await Self.scrape(port: metricsPort)
+                let (status, headers, samples) = try await MetricsScrape.get(port: metricsPort)
                 #expect(status == "HTTP/1.1 200 OK")
                 #expect(headers.contains("Content-Type: text/plain; version=0.0.4; charset=utf-8"), "\(headers)")
                 let expected: [String: Double] = [
@@ -69,9 +51,9 @@ struct MetricsTests {
                 #expect(!samples.keys.contains { $0.contains("NEED LIST") }, "a verb never sent has no series")
 
                 await client.close()
-                let (notFound, _, _) = try await Self.scrape(port: metricsPort, path: "/")
+                let (notFound, _, _) = try await MetricsScrape.get(port: metricsPort, path: "/")
                 #expect(notFound == "HTTP/1.1 404 Not Found")
-                let (_, _, after) = try await Self.scrape(port: metricsPort)
+                let (_, _, after) = try await MetricsScrape.get(port: metricsPort)
                 #expect(after[#"ewmatch_commands_total{verb="PING",code="OK"}"#] == 3)
             }
         }

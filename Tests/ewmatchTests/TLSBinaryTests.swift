@@ -16,8 +16,13 @@ struct TLSBinaryTests {
             let admin = try await database.adminToken()
             let server = try ChildProcess(
                 BinaryTests.binary,
-                ["serve", "--port", "0", "--tls-cert", live.certificatePath, "--tls-key", live.keyPath, "--database-url", database.conninfo])
+                [
+                    "serve", "--port", "0", "--tls-cert", live.certificatePath, "--tls-key", live.keyPath, "--metrics-port", "0",
+                    "--database-url", database.conninfo,
+                ])
             let port = try BinaryTests.listeningPort(in: try await server.waitForOutput(containing: "listening"))
+            let metricsPort = try BinaryTests.listeningPort(
+                in: try await server.waitForOutput(containing: "serving metrics"), logged: "serving metrics")
             let open = try await LineClient.signedIn(port: port, token: admin, tls: try first.client())
             for line in [
                 "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
@@ -42,6 +47,13 @@ struct TLSBinaryTests {
             let (stale, failure) = try await ChildProcess.run(BinaryTests.binary, client + ["--dry", "--tls", "--ca", first.certificatePath])
             #expect(stale != 0, "\(failure)")
             #expect(try await open.request("NEED SHOW 1").hasPrefix("OK id=1 "), "the connection opened before SIGHUP goes on")
+
+            // serve's own wiring: the handler, the server and the pool record into what --metrics-port serves.
+            let samples = try await MetricsScrape.get(port: metricsPort).samples
+            #expect(samples[#"ewmatch_commands_total{verb="MATCH RUN",code="OK"}"#] == 2)
+            #expect(samples[#"ewmatch_commands_total{verb="NEED SHOW",code="OK"}"#] == 1)
+            #expect(samples["ewmatch_group_commit_size_count"] == 1)
+            #expect(samples["ewmatch_postgres_reachable"] == 1)
 
             server.signal(SIGTERM)
             #expect(try await server.wait() == 0)
