@@ -18,6 +18,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case tooSlow = "TOO_SLOW"
     case shuttingDown = "SHUTTING_DOWN"
     case notThisProtocol = "NOT_THIS_PROTOCOL"
+    case tlsRequired = "TLS_REQUIRED"
+    case tlsNotEnabled = "TLS_NOT_ENABLED"
     case `internal` = "INTERNAL"
 
     /// Whether sending the same request again later can succeed without changing it.
@@ -48,6 +50,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
         case .tooSlow: "a request line or data block did not arrive within its time limit, or AUTH did not come within its time after connecting (limits in CAPA); nothing of it was stored and the connection is closed"
         case .shuttingDown: "the server is shutting down and closes the connection"
         case .notThisProtocol: "the first line looked like HTTP; the connection is closed"
+        case .tlsRequired: "plain text arrived on a port that speaks TLS, or no TLS handshake within 2 s of connecting; connect with TLS (openssl s_client, ncat --ssl, --tls); the connection is closed"
+        case .tlsNotEnabled: "a TLS handshake arrived on a port that speaks plain text; connect without TLS, or to the server's TLS port; the connection is closed"
         case .internal: "an unexpected server-side failure; it is logged"
         }
     }

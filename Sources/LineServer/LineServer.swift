@@ -1,7 +1,9 @@
 import CommandProtocol
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -15,11 +17,14 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         public var host: String
         public var port: Int
         public var shutdownGrace: Duration
+        /// The certificates of a TLS port; nil for plain text.
+        public var tls: TLSCertificates?
 
-        public init(host: String = "127.0.0.1", port: Int = 7411, shutdownGrace: Duration = .seconds(10)) {
+        public init(host: String = "127.0.0.1", port: Int = 7411, shutdownGrace: Duration = .seconds(10), tls: TLSCertificates? = nil) {
             self.host = host
             self.port = port
             self.shutdownGrace = shutdownGrace
+            self.tls = tls
         }
     }
 
@@ -30,20 +35,23 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
     private let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
     private let notSignedIn = WaitingRoom()
+    private let openConnectionsMeter: Meter
 
     public init(
-        configuration: Configuration, responder: Responder, logger: Logger,
+        configuration: Configuration, responder: Responder, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
         self.onRunning = onRunning
+        openConnectionsMeter = Meter(label: "ewmatch_connections_open", factory: metrics)
     }
 
     public func run() async throws {
         let limits = responder.limits
         let logger = self.logger
+        let tls = configuration.tls
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -55,6 +63,8 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FirstByteSniffer(expectsTLS: tls != nil, logger: logger))
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context)) }
                     // Replies count as activity too, so a client gets the full idle time after a long command.
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
                     try channel.pipeline.syncOperations.addHandler(
@@ -70,7 +80,7 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         guard let address = server.channel.localAddress else {
             throw ChannelError.unknownLocalAddress
         }
-        logger.info("listening", metadata: ["address": "\(address)"])
+        logger.info("listening", metadata: ["address": "\(address)", "tls": "\(tls != nil)"])
         await onRunning(address)
 
         try await withGracefulShutdownHandler {
@@ -106,7 +116,11 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         logger[metadataKey: "conn"] = "\(id)"
         if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer"] = "\(remote)" }
         let open = openConnections.add(1, ordering: .relaxed).newValue
-        defer { openConnections.subtract(1, ordering: .relaxed) }
+        openConnectionsMeter.increment()
+        defer {
+            openConnections.subtract(1, ordering: .relaxed)
+            openConnectionsMeter.decrement()
+        }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 let shutdownFlag = SharedFlag()

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
@@ -17,9 +18,17 @@ public final class ConnectionPool: Service, Sendable {
     public let size: Int
     public let longLimit: Int
     public let leaseTimeout: Duration
+    /// How often the running pool asks PostgreSQL whether it answers.
+    public let probeInterval: Duration
+    /// Where the pool, and the store over it, record their metrics.
+    public let metricsFactory: any MetricsFactory
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private let state: Mutex<State>
+    private let inUse: Gauge
+    private let waiting: Gauge
+    /// 1 once a unit of work reached PostgreSQL, 0 once one lost it; set as work happens.
+    private let reachable: Gauge
 
     private struct Waiter {
         var id: Int
@@ -41,8 +50,16 @@ public final class ConnectionPool: Service, Sendable {
         public let long: Bool
     }
 
-    public init(conninfo: String, size: Int = 8, longLimit: Int? = nil, leaseTimeout: Duration = .seconds(5), logger: Logger) {
+    public init(
+        conninfo: String, size: Int = 8, longLimit: Int? = nil, leaseTimeout: Duration = .seconds(5), logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory, probeInterval: Duration = .seconds(10)
+    ) {
         precondition(size > 0)
+        self.probeInterval = probeInterval
+        metricsFactory = metrics
+        inUse = Gauge(label: "ewmatch_pool_connections_in_use", factory: metrics)
+        waiting = Gauge(label: "ewmatch_pool_waiting", factory: metrics)
+        reachable = Gauge(label: "ewmatch_postgres_reachable", factory: metrics)
         self.size = size
         self.longLimit = min(size, max(1, longLimit ?? size / 2))
         self.leaseTimeout = leaseTimeout
@@ -50,11 +67,29 @@ public final class ConnectionPool: Service, Sendable {
         self.threadPool = NIOThreadPool(numberOfThreads: size)
         self.threadPool.start()
         self.state = Mutex(State(idle: (0..<size).map { _ in PGConnection(conninfo: conninfo) }))
+        inUse.record(0)
+        waiting.record(0)
+    }
+
+    /// Called with the state locked after every change, so the gauges are never recorded out of order.
+    private func recordGauges(_ state: State) {
+        inUse.record(size - state.idle.count)
+        waiting.record(state.waiters.count)
     }
 
     /// Lives until graceful shutdown, then refuses new leases and closes the connections.
+    /// Meanwhile it sends `SELECT 1` every `probeInterval`, so `ewmatch_postgres_reachable`
+    /// stays true to the database while no work comes, and a connection that died idle is
+    /// replaced before a command meets it.
     public func run() async throws {
-        try? await gracefulShutdown()
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { [probeInterval] in try await Task.sleep(for: probeInterval) }
+            } catch {
+                break
+            }
+            _ = try? await withConnection { try $0.execute(script: "SELECT 1") }
+        }
         await close()
     }
 
@@ -83,15 +118,18 @@ public final class ConnectionPool: Service, Sendable {
     public func run<T: Sendable>(
         on connection: PGConnection, reconnecting: Bool = true, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
-        try await threadPool.runIfActive {
+        try await threadPool.runIfActive { [reachable] in
             do {
                 if reconnecting {
                     try connection.ensureConnected()
                 } else if !connection.isConnected {
                     throw PGError(sqlState: nil, message: "the connection to PostgreSQL was lost", isConnectionFailure: true)
                 }
-                return try body(connection)
+                let result = try body(connection)
+                reachable.record(1)
+                return result
             } catch let error as PGError where error.isConnectionFailure {
+                reachable.record(0)
                 connection.disconnect()
                 throw error
             }
@@ -106,6 +144,7 @@ public final class ConnectionPool: Service, Sendable {
             if long && state.longHeld >= longLimit { return .overLongLimit }
             guard let connection = state.idle.popLast() else { return .wait }
             if long { state.longHeld += 1 }
+            recordGauges(state)
             return .use(connection)
         }
         switch next {
@@ -131,9 +170,11 @@ public final class ConnectionPool: Service, Sendable {
                     if long && state.longHeld >= longLimit { return .failure(PoolBusyError(reason: .longLimit(longLimit))) }
                     if let connection = state.idle.popLast() {
                         if long { state.longHeld += 1 }
+                        recordGauges(state)
                         return .success(connection)
                     }
                     state.waiters.append(Waiter(id: id, long: long, continuation: continuation))
+                    recordGauges(state)
                     return nil
                 }
                 if let ready { continuation.resume(with: ready) }
@@ -153,9 +194,11 @@ public final class ConnectionPool: Service, Sendable {
             if let index = state.waiters.firstIndex(where: { !$0.long || state.longHeld < longLimit }) {
                 let waiter = state.waiters.remove(at: index)
                 if waiter.long { state.longHeld += 1 }
+                recordGauges(state)
                 return .handOver(waiter)
             }
             state.idle.append(lease.connection)
+            recordGauges(state)
             return .keep
         }
         switch next {
@@ -168,6 +211,7 @@ public final class ConnectionPool: Service, Sendable {
     private func abandon(waiter id: Int, with error: any Error) {
         let waiter = state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            defer { recordGauges(state) }
             return state.waiters.remove(at: index)
         }
         waiter?.continuation.resume(throwing: error)

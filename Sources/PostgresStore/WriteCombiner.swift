@@ -1,3 +1,4 @@
+import Metrics
 import Synchronization
 
 /// Group commit for small writes from many connections: concurrent submissions are written
@@ -23,12 +24,15 @@ final class WriteCombiner<Item: Sendable, Output: Sendable>: Sendable {
     private let write: WriteGroup
     private let concurrentGroups: Int
     private let maximumGroup: Int
+    private let groupSizes: Recorder?
 
     /// `write` gets a group and returns one result per item, in order; if it throws, every item of
-    /// the group fails with that error (the group's transaction stored nothing).
-    init(concurrentGroups: Int = 4, maximumGroup: Int = 256, write: @escaping WriteGroup) {
+    /// the group fails with that error (the group's transaction stored nothing). `groupSizes`
+    /// records how many items each group wrote.
+    init(concurrentGroups: Int = 4, maximumGroup: Int = 256, groupSizes: Recorder? = nil, write: @escaping WriteGroup) {
         self.concurrentGroups = concurrentGroups
         self.maximumGroup = maximumGroup
+        self.groupSizes = groupSizes
         self.write = write
     }
 
@@ -55,6 +59,7 @@ final class WriteCombiner<Item: Sendable, Output: Sendable>: Sendable {
                 return taken
             }
             guard !group.isEmpty else { return }
+            groupSizes?.record(group.count)
             do {
                 let results = try await write(group.map(\.item))
                 for (pending, result) in zip(group, results) { pending.continuation.resume(with: result) }

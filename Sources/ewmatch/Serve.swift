@@ -7,6 +7,7 @@ import ServiceLifecycle
 import UnixSignals
 import EmbeddedPostgres
 import EWMatchService
+import NIOCore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +15,9 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             With no database configured, starts a private PostgreSQL cluster under --data-dir and stops \
             it on shutdown. SIGTERM or SIGINT shut down gracefully: no new connections, commands in \
-            flight finish, then the pool closes.
+            flight finish, then the pool closes. With --tls-cert and --tls-key the port speaks TLS \
+            (1.2 and 1.3), and SIGHUP reads both files again for new connections. An address other \
+            than loopback needs TLS, or --insecure-plaintext.
             """)
 
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
@@ -45,6 +48,16 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("shutdown-grace"),
         help: "Seconds commands in flight get to finish after SIGTERM before they are cancelled (rolled back).")
     var shutdownGrace: Int = 10
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: the port speaks TLS (with --tls-key).")
+    var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Flag(
+        name: .customLong("insecure-plaintext"),
+        help: "Listen on an address other than loopback without TLS (tokens then cross the network in clear text).")
+    var insecurePlaintext = false
+    @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics at GET /metrics on this HTTP port (0 picks one).")
+    var metricsPort: Int?
+    @Option(name: .customLong("metrics-host"), help: "Address of the metrics port.") var metricsHost: String = "127.0.0.1"
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -60,6 +73,23 @@ struct Serve: AsyncParsableCommand {
         guard (1...86_400).contains(dataBlockTimeout) else { throw ValidationError("--data-block-timeout must be 1…86400 seconds") }
         guard dataBlockMinimumRate >= 1 else { throw ValidationError("--data-block-min-rate must be at least 1 byte a second") }
         guard authTimeout >= 1 else { throw ValidationError("--auth-timeout must be at least 1 second") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0…65535") }
+        if tlsCertificate == nil && !insecurePlaintext && !Self.isLoopback(host) {
+            throw ValidationError(
+                "refusing to listen on \(host) in plain text: clients send their tokens over this port. "
+                    + "Give --tls-cert and --tls-key, or --insecure-plaintext when a TLS proxy or a private network guards it")
+        }
+    }
+
+    /// Whether `host` names a loopback address (127.0.0.0/8, ::1), as resolved for binding.
+    static func isLoopback(_ host: String) -> Bool {
+        guard let address = try? SocketAddress.makeAddressResolvingHost(host, port: 0) else { return false }
+        switch address {
+        case .v4: return address.ipAddress?.hasPrefix("127.") == true
+        case .v6: return address.ipAddress == "::1"
+        case .unixDomainSocket: return false
+        }
     }
 
     func run() async throws {
@@ -68,8 +98,16 @@ struct Serve: AsyncParsableCommand {
         if ownership == .shared {
             throw ValidationError("another ewmatch is already serving from \(database.dataDirectory)")
         }
+        let certificates: TLSCertificates?
+        do {
+            certificates = try tlsCertificate.map { try TLSCertificates(certificatePath: $0, keyPath: tlsKey ?? "") }
+        } catch {
+            throw ValidationError("cannot use --tls-cert \(tlsCertificate ?? "") with --tls-key \(tlsKey ?? ""): \(error)")
+        }
+        let metrics = ServiceMetrics(endpoint: metricsPort.map { ServiceMetrics.Endpoint(host: metricsHost, port: $0) })
         let pool = ConnectionPool(
-            conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
+            conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger,
+            metrics: metrics.factory)
         let cluster = ownership == .owned ? embedded : nil
         do {
             try await Migrator(pool: pool, logger: logger).migrate()
@@ -84,10 +122,13 @@ struct Serve: AsyncParsableCommand {
             authenticationTimeoutSeconds: authTimeout, dataBlockTimeoutSeconds: dataBlockTimeout,
             dataBlockMinimumBytesPerSecond: dataBlockMinimumRate)
         let service = EWMatchService(
-            pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace)),
+            pool: pool, ownsPool: true, cluster: cluster, settings: settings,
+            address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace), tls: certificates), metrics: metrics,
             logger: logger)
+        // Last, so that it is the first to stop.
+        let reloader = certificates.map { [CertificateReloader(certificates: $0, logger: logger)] as [any Service] } ?? []
         let group = ServiceGroup(
-            configuration: .init(services: service.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: service.services + reloader, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -3,17 +3,24 @@ import CommandProtocol
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// Where a client subcommand (`import`, scripts) finds the server and how it signs in.
 struct ServerOptions: ParsableArguments {
     @Option(help: "Server address.") var host: String = "127.0.0.1"
     @Option(help: "Server port.") var port: Int = 7411
     @Option(help: "Access token (default: $EWMATCH_TOKEN).") var token: String?
+    @Flag(help: "Speak TLS to the server, checking its certificate and name.") var tls = false
+    @Option(name: .customLong("ca"), help: "PEM certificates to trust for --tls instead of the system's.") var caFile: String?
+
+    func validate() throws {
+        if caFile != nil && !tls { throw ValidationError("--ca goes with --tls") }
+    }
 
     /// Connects and signs in; with `.json` the connection says FORMAT json first, so every
     /// reply after the greeting, AUTH's included, is one JSON object per line.
     func connect(format: OutputFormat = .text) throws -> ServerConnection {
-        let connection = try ServerConnection(host: host, port: port)
+        let connection = try ServerConnection(host: host, port: port, tls: tls ? tlsContext() : nil)
         guard let secret = token ?? ProcessInfo.processInfo.environment["EWMATCH_TOKEN"], !secret.isEmpty else {
             throw ValidationError("give --token or set EWMATCH_TOKEN")
         }
@@ -25,6 +32,17 @@ struct ServerOptions: ParsableArguments {
         guard ServerConnection.isOK(reply) else { throw RefusedToken(reply: reply) }
         return connection
     }
+
+    private func tlsContext() throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile { configuration.trustRoots = .file(caFile) }
+        do {
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw ClientError("cannot use --ca \(caFile ?? ""): \(error)")
+        }
+    }
 }
 
 /// The line-protocol client of the shell commands, on SwiftNIO like the server: the event loop
@@ -34,12 +52,19 @@ final class ServerConnection {
     private let channel: any Channel
     private let inbox: ReplyInbox
 
-    init(host: String, port: Int) throws {
+    /// With `tls`, the server's certificate must be valid for `host` (a name, or an address in
+    /// the certificate's IP entries).
+    init(host: String, port: Int, tls: NIOSSLContext? = nil) throws {
         let inbox = ReplyInbox()
+        // SNI takes names only; for an address NIOSSL checks the certificate against the peer's IP.
+        let serverName = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
         do {
             channel = try ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ReplyCollector(inbox)) }
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                        try channel.pipeline.syncOperations.addHandler(ReplyCollector(inbox))
+                    }
                 }
                 .connect(host: host, port: port).wait()
         } catch {

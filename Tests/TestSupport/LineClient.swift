@@ -1,6 +1,7 @@
 import CommandProtocol
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// A test client speaking the line protocol over a real TCP connection, non-blocking so that
 /// many of them can run beside the server in one process.
@@ -19,12 +20,14 @@ public final class LineClient {
         channel.outbound.finish()
     }
 
-    public static func connect(port: Int, host: String = "127.0.0.1") async throws -> LineClient {
+    /// With `tls`, the connection speaks TLS and checks the server's certificate for `host`.
+    public static func connect(port: Int, host: String = "127.0.0.1", tls: NIOSSLContext? = nil) async throws -> LineClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: nil)) }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
@@ -32,15 +35,17 @@ public final class LineClient {
     }
 
     /// Connects and reads the greeting.
-    public static func connectReady(port: Int, host: String = "127.0.0.1") async throws -> (LineClient, greeting: String) {
-        let client = try await connect(port: port, host: host)
+    public static func connectReady(
+        port: Int, host: String = "127.0.0.1", tls: NIOSSLContext? = nil
+    ) async throws -> (LineClient, greeting: String) {
+        let client = try await connect(port: port, host: host, tls: tls)
         guard let greeting = try await client.readLine() else { throw LineClientError("closed before the greeting") }
         return (client, greeting)
     }
 
     /// Connects, reads the greeting and signs in with `token`; a refused AUTH is an error.
-    public static func signedIn(port: Int, token: String, host: String = "127.0.0.1") async throws -> LineClient {
-        let (client, _) = try await connectReady(port: port, host: host)
+    public static func signedIn(port: Int, token: String, host: String = "127.0.0.1", tls: NIOSSLContext? = nil) async throws -> LineClient {
+        let (client, _) = try await connectReady(port: port, host: host, tls: tls)
         let reply = try await client.request("AUTH \(token)")
         guard reply.hasPrefix("OK ") else { throw LineClientError("AUTH was refused: \(reply)") }
         return client

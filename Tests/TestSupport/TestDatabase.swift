@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MatchCore
 import MatchingEngine
+import Metrics
 import PostgresStore
 
 /// A fresh, migrated database on the test PostgreSQL for one test, dropped afterwards, so tests
@@ -24,16 +25,18 @@ public struct TestDatabase: Sendable {
         return ""
     }
 
-    /// Creates the database, migrates it and runs `body`; drops it whatever happens.
+    /// Creates the database, migrates it and runs `body`; drops it whatever happens. The pool
+    /// records its metrics with `metrics`.
     public static func with<T: Sendable>(
-        poolSize: Int = 4, leaseTimeout: Duration = .seconds(5), migrated: Bool = true, _ body: (TestDatabase) async throws -> T
+        poolSize: Int = 4, leaseTimeout: Duration = .seconds(5), migrated: Bool = true,
+        metrics: any MetricsFactory = MetricsSystem.factory, _ body: (TestDatabase) async throws -> T
     ) async throws -> T {
         _ = try environmentConninfo()
         let name = "ewm_test_\(UInt64.random(in: 0 ... .max))"
         let admin = ConnectionPool(conninfo: "", size: 1, logger: testLogger)
         try await admin.withConnection { try $0.execute(script: "CREATE DATABASE \(name)") }
         let conninfo = "dbname=\(name)"
-        let pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout, logger: testLogger)
+        let pool = ConnectionPool(conninfo: conninfo, size: poolSize, leaseTimeout: leaseTimeout, logger: testLogger, metrics: metrics)
         let database = TestDatabase(name: name, conninfo: conninfo, pool: pool)
         do {
             if migrated { try await Migrator(pool: pool, logger: testLogger).migrate() }

@@ -13,34 +13,58 @@ public enum TestServer {
     public static func with<T: Sendable>(
         database: TestDatabase,
         settings: ServerSettings = ServerSettings(),
+        tls: TLSCertificates? = nil,
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
-        try await with(pool: database.pool, settings: settings, body)
+        try await with(pool: database.pool, settings: settings, tls: tls, body)
     }
 
     public static func with<T: Sendable>(
         pool: ConnectionPool,
         settings: ServerSettings = ServerSettings(),
+        tls: TLSCertificates? = nil,
+        metrics: ServiceMetrics = ServiceMetrics(),
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         try await run(
             { onRunning in
                 EWMatchService(
-                    pool: pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0),
-                    logger: testLogger, onRunning: onRunning
+                    pool: pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0, tls: tls),
+                    metrics: metrics, logger: testLogger, onRunning: onRunning
                 ).services
             }, logger: testLogger, body)
+    }
+
+    /// The server with its metrics endpoint on a port of its own: `body` gets the protocol's
+    /// port and the metrics port. Give `pool` the same `metrics.factory` to see its series too.
+    public static func withMetrics<T: Sendable>(
+        pool: ConnectionPool,
+        metrics: ServiceMetrics,
+        _ body: @Sendable (_ port: Int, _ metricsPort: Int) async throws -> T
+    ) async throws -> T {
+        let (metricsPorts, continuation) = AsyncStream.makeStream(of: Int.self)
+        var metrics = metrics
+        metrics.endpoint = .init(port: 0) { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
+        return try await with(pool: pool, metrics: metrics) { port in
+            var iterator = metricsPorts.makeAsyncIterator()
+            guard let metricsPort = await iterator.next() else { throw LineClientError("the metrics endpoint did not start") }
+            return try await body(port, metricsPort)
+        }
     }
 
     /// The server for any responder, on 127.0.0.1.
     public static func with<Responder: LineResponder, T: Sendable>(
         responder: Responder,
         logger: Logger = testLogger,
+        tls: TLSCertificates? = nil,
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         try await run(
             { onRunning in
-                [LineServer(configuration: .init(host: "127.0.0.1", port: 0), responder: responder, logger: logger, onRunning: onRunning)]
+                [LineServer(configuration: .init(host: "127.0.0.1", port: 0, tls: tls), responder: responder, logger: logger, onRunning: onRunning)]
             }, logger: logger, body)
     }
 

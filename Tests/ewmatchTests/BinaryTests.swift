@@ -10,10 +10,11 @@ struct BinaryTests {
     static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appending(path: "ewmatch").path
 
-    static func listeningPort(in output: String) throws -> Int {
-        guard let line = output.split(separator: "\n").first(where: { $0.contains("listening") }),
+    /// The port in the address of the first log line holding `message`.
+    static func listeningPort(in output: String, logged message: String = "listening") throws -> Int {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains(message) }),
             let portText = line.split(separator: ":").last?.prefix(while: \.isNumber), let port = Int(portText)
-        else { throw TestEnvironmentError("no listening port in:\n\(output)") }
+        else { throw TestEnvironmentError("no port logged with '\(message)' in:\n\(output)") }
         return port
     }
 

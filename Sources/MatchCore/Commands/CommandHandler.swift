@@ -8,11 +8,13 @@ public struct CommandHandler: Sendable {
     private let store: any Store
     private let logger: Logger
     private let authFailures: AuthFailures
+    private let metrics: CommandMetrics
 
-    public init(store: any Store, settings: ServerSettings, logger: Logger) {
+    public init(store: any Store, settings: ServerSettings, logger: Logger, metrics: CommandMetrics = CommandMetrics()) {
         self.store = store
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
         self.authFailures = AuthFailures(limit: settings.maximumFailedAuthPerAddress, window: .seconds(60))
         self.registry = .standard
     }
@@ -23,8 +25,10 @@ public struct CommandHandler: Sendable {
     /// `dataBlock` carries the lines after a line that announced a block.
     public func handle(line: [UInt8], session: inout Session, dataBlock: (any DataBlockSource)? = nil) async -> Reply? {
         session.linesSeen += 1
+        let started = ContinuousClock.now
         switch CommandParser.parse(line) {
         case .failure(let error):
+            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started)
             return error.reply
         case .success(.ignored):
             return nil
@@ -34,13 +38,21 @@ public struct CommandHandler: Sendable {
     }
 
     public func handle(_ request: Request, session: inout Session, dataBlock: (any DataBlockSource)? = nil) async -> Reply {
+        let started = ContinuousClock.now
         let spec: CommandSpec
         let inner: Request
         do {
             (spec, inner) = try registry.resolve(request)
         } catch {
+            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started)
             return error.reply
         }
+        let reply = await handle(spec, inner, session: &session, dataBlock: dataBlock)
+        metrics.record(reply, verb: spec.name, since: started)
+        return reply
+    }
+
+    private func handle(_ spec: CommandSpec, _ inner: Request, session: inout Session, dataBlock: (any DataBlockSource)?) async -> Reply {
         if let batch = session.batch, let failedAt = batch.failedAtLine, !BatchCommands.endsBatch(spec) {
             return .error(.conflict, "the batch failed at line \(failedAt) and stores nothing; send ABORT (or COMMIT) to end it")
         }
@@ -68,7 +80,7 @@ public struct CommandHandler: Sendable {
             }
             let context = CommandContext(
                 store: store, batch: session.batch?.unit, principal: session.principal, settings: settings, registry: registry,
-                spec: spec, dataBlock: dataBlock, logger: logger, authFailures: authFailures)
+                spec: spec, dataBlock: dataBlock, logger: logger, authFailures: authFailures, metrics: metrics)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply

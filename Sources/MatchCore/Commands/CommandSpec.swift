@@ -80,6 +80,7 @@ public struct CommandContext: Sendable {
     public var logger: Logger
     /// Failed AUTHs per client address, shared by every connection.
     var authFailures: AuthFailures
+    var metrics: CommandMetrics
 
     /// Today's date in China, which placement and follow-up dates may not pass.
     var today: Day { Day.today(secondsSince1970: Int(Date().timeIntervalSince1970)) }

@@ -39,9 +39,11 @@ extension MatchCommands {
                 return (filter, try db.matches.runInput(filter, needID: nil))
             }
             let loaded = ContinuousClock.now
+            context.metrics.recordRunPhase("load", loaded - started)
             let weights = ScoreWeights.default
             let outcome = try await Self.solve(input, mode: mode, weights: weights)
             let solved = ContinuousClock.now
+            context.metrics.recordRunPhase("solve", solved - loaded)
             let figures = RunRecord.figures(
                 outcome.summary, seconds: seconds(solved - loaded), needs: input.needs.count, offers: input.offers.count,
                 pairs: outcome.pairs)
@@ -63,6 +65,7 @@ extension MatchCommands {
                 return id
             }
             let stored = ContinuousClock.now
+            context.metrics.recordRunPhase("store", stored - solved)
             return .record(Self.summary(run: .integer(id), record, proposals: proposals.count, phases: [
                 ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)), ("store-s", seconds(stored - solved)),
             ]))
