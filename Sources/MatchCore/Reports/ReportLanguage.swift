@@ -1,0 +1,168 @@
+import MatchingEngine
+
+/// The language a report's human text is written in (`lang=`). Record field names are protocol
+/// and stay English; names, reasons, headings and the summary sentence follow the language.
+/// Public so that the HTML page of `ewmatch report` speaks with the same words.
+public enum ReportLanguage: String, CaseIterable, Sendable {
+    case en, zh
+
+    /// What a kind is called in headings and sentences (DOMAIN.md; the seed's 就业协作, 技能协作
+    /// with 校校合作, 人才选派).
+    public func kind(_ kind: Kind) -> String {
+        switch (self, kind) {
+        case (.en, .labor): "Labour"
+        case (.en, .training): "Training seats"
+        case (.en, .schoolPartnership): "School partnerships"
+        case (.en, .talent): "Talents"
+        case (.zh, .labor): "转移就业（人）"
+        case (.zh, .training): "技能培训（人次）"
+        case (.zh, .schoolPartnership): "结对帮扶学校（所）"
+        case (.zh, .talent): "选派人才（人次）"
+        }
+    }
+
+    /// A column heading of the CSV file: the field name in English, its Chinese heading in zh.
+    /// A field without one keeps its name.
+    public func heading(_ field: String) -> String {
+        guard self == .zh else { return field }
+        if let kind = Kind(rawValue: field) { return self.kind(kind) }
+        return Self.chineseHeadings[field] ?? field
+    }
+
+    static let chineseHeadings = [
+        "level": "层级", "code": "代码", "name": "名称", "province": "所属省份", "needs": "需求条数", "demand": "需求总量",
+        "confirmed": "已确认", "fill": "对接率", "placed": "实际到岗（人）", "plan": "年度计划", "of-plan": "计划完成率",
+        "last-demand": "上年需求总量", "last-confirmed": "上年已确认", "last-fill": "上年对接率", "change": "对接率变化",
+        "left-behind": "进展滞后", "why": "原因",
+    ]
+
+    /// A row's level (`province`, `county`, `city`, `summary`) as a spreadsheet shows it.
+    public func level(_ level: String) -> String {
+        guard self == .zh else { return level }
+        return ["province": "省", "county": "县", "city": "市", "summary": "小结"][level] ?? level
+    }
+
+    /// Markdown and HTML column headings beyond the kinds.
+    public func column(_ field: String) -> String {
+        switch self {
+        case .zh: Self.chineseHeadings[field] ?? field
+        case .en:
+            [
+                "needs": "Needs", "demand": "Demand", "confirmed": "Confirmed", "fill": "Fill", "placed": "Placed", "plan": "Plan",
+                "of-plan": "Of plan", "last-year": "Last year", "last-fill": "Last fill", "left-behind": "Left behind",
+                "province": "Province", "county": "County", "city": "City",
+            ][field] ?? field
+        }
+    }
+
+    /// `42.0%`, or a dash when there is nothing to divide by.
+    static func percent(_ part: Int, _ whole: Int) -> String {
+        ReportCommands.ratio(part, whole).map { fixed($0 * 100, 1) + "%" } ?? "–"
+    }
+
+    // MARK: Deadline
+
+    /// Where a province's filing stands against 15 December (每年12月15日前报送).
+    public enum Filing: String, Sendable, CaseIterable {
+        /// Not filed, the deadline still ahead.
+        case due
+        /// Not filed, the deadline passed.
+        case overdue
+        case filed
+        /// Filed after the deadline.
+        case late
+
+        static func of(year: Int, submittedOn: Day?, today: Day) -> Filing {
+            let deadline = ReportCommands.deadline(year)
+            switch submittedOn {
+            case let day?: return day <= deadline ? .filed : .late
+            case nil: return today <= deadline ? .due : .overdue
+            }
+        }
+    }
+
+    /// The deadline and the filing's state in one sentence, for Markdown and HTML: when and with
+    /// which fingerprint it was filed, and how many rows changed since (nil: not compared).
+    public func filingLine(year: Int, _ filing: Filing, submittedAt: String?, fingerprint: String?, changed: Int?) -> String {
+        let deadline = ReportCommands.deadline(year).description
+        let filed: String
+        switch self {
+        case .en:
+            filed =
+                "filed \(submittedAt ?? "-") (SHA-256 \(fingerprint ?? "-"))" + (changed.map { "; \($0) rows changed since" } ?? "") + "."
+        case .zh:
+            filed = "已于\(submittedAt ?? "-")报送（SHA-256 \(fingerprint ?? "-")）" + (changed.map { "；报送后有\($0)行发生变化" } ?? "") + "。"
+        }
+        switch (self, filing) {
+        case (.en, .due): return "Deadline \(deadline) (每年12月15日前报送): not filed yet."
+        case (.en, .overdue): return "Deadline \(deadline) (每年12月15日前报送): overdue, not filed."
+        case (.en, .filed): return "Deadline \(deadline) (每年12月15日前报送): " + filed
+        case (.en, .late): return "Deadline \(deadline) (每年12月15日前报送): late, " + filed
+        case (.zh, .due): return "报送截止日期：\(deadline)（每年12月15日前报送）。尚未报送。"
+        case (.zh, .overdue): return "报送截止日期：\(deadline)（每年12月15日前报送）。已逾期，尚未报送。"
+        case (.zh, .filed): return "报送截止日期：\(deadline)（每年12月15日前报送）。" + filed
+        case (.zh, .late): return "报送截止日期：\(deadline)（每年12月15日前报送）。逾期报送：" + filed
+        }
+    }
+}
+
+/// The sentence a province's yearly report opens with (帮助…实现就业X人；培训…人次；选派…人次),
+/// from the report's confirmed units. Each kind is one clause; a clause may carry details that
+/// qualify its figure (其中脱贫劳动力Y人, 稳定就业3个月以上Z人), appended once the figures exist.
+struct ReportSummary {
+    struct Phrase {
+        var en: String
+        var zh: String
+    }
+
+    struct Clause {
+        var main: Phrase
+        var details: [Phrase] = []
+
+        func text(_ language: ReportLanguage) -> String {
+            let parts = [main] + details
+            return parts.map { language == .en ? $0.en : $0.zh }.joined(separator: language == .en ? ", " : "，")
+        }
+    }
+
+    /// Who the figures are about: a province's or city's name, or several.
+    var subject: String
+    var year: Int
+    var side: Side
+    var units: [Kind: Int]
+
+    var clauses: [Clause] {
+        let (labor, training, schools, talent) = (
+            units[.labor] ?? 0, units[.training] ?? 0, units[.schoolPartnership] ?? 0, units[.talent] ?? 0
+        )
+        let labour =
+            side == .east
+            ? Phrase(en: "took in \(labor) workers from the key assistance counties", zh: "吸纳重点帮扶县农村劳动力就业\(labor)人")
+            : Phrase(en: "helped \(labor) workers of the key assistance counties into jobs", zh: "帮助重点帮扶县农村劳动力实现就业\(labor)人")
+        return [
+            Clause(main: labour),
+            Clause(main: Phrase(en: "trained \(training)", zh: "培训\(training)人次")),
+            Clause(main: Phrase(en: "partnered \(schools) technical schools", zh: "结对帮扶技工院校\(schools)所")),
+            Clause(main: Phrase(en: "dispatched \(talent) professionals", zh: "选派专业技术人才\(talent)人次")),
+        ]
+    }
+
+    func sentence(_ language: ReportLanguage) -> String {
+        let body = clauses.map { $0.text(language) }
+        switch language {
+        case .en: return "\(subject), \(year): " + body.joined(separator: "; ") + "."
+        case .zh: return "\(subject)\(year)年" + (side == .east ? "" : "通过东西部协作") + body.joined(separator: "；") + "。"
+        }
+    }
+
+    /// The subject for report rows of one level: the one's name, or how many there are.
+    static func subject(_ names: [String], level: String, _ language: ReportLanguage) -> String {
+        if names.count == 1 { return names[0] }
+        switch (language, level) {
+        case (.en, "city"): return "\(names.count) cities"
+        case (.en, _): return "\(names.count) provinces"
+        case (.zh, "city"): return "\(names.count)个城市合计"
+        case (.zh, _): return "\(names.count)个省（区、市）合计"
+        }
+    }
+}
