@@ -45,7 +45,9 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
     /// Markdown and HTML column headings beyond the kinds.
     public func column(_ field: String) -> String {
         switch self {
-        case .zh: Self.chineseHeadings[field] ?? field
+        case .zh:
+            ["province": "省（区、市）", "county": "县", "city": "市", "last-year": "上年已确认 / 需求"][field] ?? Self.chineseHeadings[field]
+                ?? field
         case .en:
             [
                 "needs": "Needs", "demand": "Demand", "confirmed": "Confirmed", "fill": "Fill", "placed": "Placed", "plan": "Plan",
