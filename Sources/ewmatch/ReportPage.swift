@@ -29,6 +29,7 @@ struct ReportPage {
             "fill-by-county": "各县对接率", "fill-by-pairing": "各结对关系对接率",
             "units-by-kind": "各类已确认数：\(year)年与\(year - 1)年", "year-against-last": "各省对接率：\(year)年与\(year - 1)年",
             "provinces": "省（区、市）", "counties": "县", "behind": "进展滞后的县", "none": "无。", "nothing": "暂无数据。",
+            "changed": "（报送后有变化）",
         ]
         let en = [
             "title": "Yearly progress report \(year)",
@@ -36,7 +37,7 @@ struct ReportPage {
             "fill-by-county": "Fill ratio by county", "fill-by-pairing": "Fill ratio by pairing",
             "units-by-kind": "Confirmed units by kind, \(year) against \(year - 1)",
             "year-against-last": "Fill ratio by province, \(year) against \(year - 1)", "provinces": "Provinces", "counties": "Counties",
-            "behind": "Counties left behind", "none": "None.", "nothing": "Nothing to show.",
+            "behind": "Counties left behind", "none": "None.", "nothing": "Nothing to show.", "changed": " (changed since filed)",
         ]
         return (language == .zh ? zh : en)[key]!
     }
@@ -101,11 +102,14 @@ struct ReportPage {
             table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; }
             th, td { border: 1px solid #cbd5e0; padding: 0.25em 0.5em; text-align: right; }
             th:first-child, td:first-child { text-align: left; }
+            /* Chinese headings and county names would otherwise break between any two characters. */
+            th, td:first-child { white-space: nowrap; }
             th { background: #edf2f7; }
             tr.behind td { background: #fff5f5; }
             .note { color: #4a5568; font-size: 0.9em; }
             .summary { font-size: 1.05em; line-height: 1.6; }
             .filing { border-left: 4px solid #2b6cb0; padding-left: 0.6em; }
+            .changed { color: #b7791f; font-size: 0.9em; }
             svg text { font-size: 12px; fill: #1a202c; }
             @media print { body { margin: 0; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } }
             </style>
@@ -187,10 +191,15 @@ struct ReportPage {
         let (text, percent, int, escaped) = (Self.text, Self.percent, Self.int, Self.escaped)
         let header = [first] + ["needs", "demand", "confirmed", "fill"].map(language.column) + kindNames.map(\.1)
             + ["placed", "plan", "of-plan", "last-year", "last-fill", "left-behind"].map(language.column)
-        var html = "<table>\n<tr>" + header.map { "<th>\(escaped($0))</th>" }.joined() + "</tr>"
+        // Headings do not wrap; a Chinese figure's puts its unit on a line of its own (转移就业 / （人）).
+        let headings = [escaped(first)] + header.dropFirst().map { escaped($0).replacingOccurrences(of: "（", with: "<br>（") }
+        var html = "<table>\n<tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr>"
         for row in rows {
+            // A row that differs from the province's filed copy says so (REPORT's since-filed).
+            let changed = ["changed", "new"].contains(row["since-filed"] as? String ?? "")
+            let mark = changed ? "<span class=\"changed\">\(words("changed"))</span>" : ""
             let cells = [
-                "\(escaped(text(row["name"]))) (\(text(row["code"])))", text(row["needs"]), text(row["demand"]), text(row["confirmed"]),
+                "\(escaped(text(row["name"]))) (\(text(row["code"])))\(mark)", text(row["needs"]), text(row["demand"]), text(row["confirmed"]),
                 percent(row["fill"]),
             ] + kindNames.map { text(row[$0.0]) } + [
                 text(row["placed"]), text(row["plan"]), percent(row["of-plan"]),

@@ -112,7 +112,7 @@ struct ReportBinaryTests {
             #expect(zhPage.contains("<h1>2027年度东西部协作工作推进和落实情况：贵州省</h1>"))
             #expect(zhPage.contains("<p class=\"summary\">\(sentence)</p>"))
             #expect(zhPage.contains("报送截止日期：2027-12-15（每年12月15日前报送）。"))
-            #expect(zhPage.contains("<th>转移就业（人）</th>") && zhPage.contains("<h2>进展滞后的县</h2>"))
+            #expect(zhPage.contains("<th>转移就业<br>（人）</th>") && zhPage.contains("<h2>进展滞后的县</h2>"))
             #expect(zhPage.contains("<li><b>正安县 (520324)</b>：对接率10.0%，低于30%"))
             #expect(!zhPage.contains("Left behind") && !zhPage.contains("below 30%"))
             #expect(try Self.bars(zhPage, chart: "fill-by-county") == [0.1, 0.5])

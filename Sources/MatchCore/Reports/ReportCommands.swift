@@ -369,7 +369,9 @@ enum ReportCommands {
                 "\(language.heading(now.0)) \(ReportFiles.plain(was.1)) → \(ReportFiles.plain(now.1))"
             }
             if !differences.isEmpty {
-                lines.append("- \(ReportFiles.escaped(row.name)) (\(row.code)): " + ReportFiles.escaped(differences.joined(separator: "; ")))
+                lines.append(
+                    "- \(ReportFiles.escaped(row.name)) (\(row.code)): "
+                        + ReportFiles.escaped(differences.joined(separator: language == .en ? "; " : "；")))
             }
         }
         guard !lines.isEmpty else { return [] }
