@@ -24,16 +24,14 @@ struct ReportPage {
     /// MatchCore and the server.
     func words(_ key: String) -> String {
         let zh = [
-            "title": "\(year)年度东西部协作工作推进和落实情况",
-            "note": "东西部协作 · 国家乡村振兴重点帮扶县。对接率为已确认数除以需求总量；有需求的县对接率低于\(Int(Self.leftBehindBelow * 100))%即为进展滞后（红色）。需求计入其起始日期所在年度。",
+            "note": language.fillNote + "进展滞后的县以红色标出。需求计入其起始日期所在年度。",
             "fill-by-county": "各县对接率", "fill-by-pairing": "各结对关系对接率",
             "units-by-kind": "各类已确认数：\(year)年与\(year - 1)年", "year-against-last": "各省对接率：\(year)年与\(year - 1)年",
             "provinces": "省（区、市）", "counties": "县", "behind": "进展滞后的县", "none": "无。", "nothing": "暂无数据。",
             "changed": "（报送后有变化）",
         ]
         let en = [
-            "title": "Yearly progress report \(year)",
-            "note": "East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县). Fill is confirmed units over demand; a county with demand is left behind below \(Int(Self.leftBehindBelow * 100))% (red). Needs count in the year their window starts.",
+            "note": language.fillNote + " Those are drawn in red. Needs count in the year their window starts.",
             "fill-by-county": "Fill ratio by county", "fill-by-pairing": "Fill ratio by pairing",
             "units-by-kind": "Confirmed units by kind, \(year) against \(year - 1)",
             "year-against-last": "Fill ratio by province, \(year) against \(year - 1)", "provinces": "Provinces", "counties": "Counties",
@@ -86,7 +84,7 @@ struct ReportPage {
                 text: "\(Self.percent(row["fill"])) / \(Self.percent(row["last-fill"]))")
         }
         let behind = counties.filter { Self.int($0["left-behind"]) > 0 }
-        let title = words("title") + (province.map { (language == .zh ? "：" : ": ") + Self.escaped(provinces.first.map { Self.text($0["name"]) } ?? $0) } ?? "")
+        let title = language.title(year: year) + (province.map { (language == .zh ? "：" : ": ") + Self.escaped(provinces.first.map { Self.text($0["name"]) } ?? $0) } ?? "")
         let summary = (header["summary"] as? String).map { "<p class=\"summary\">\(Self.escaped($0))</p>" } ?? ""
         let filing = filingLine.map { "<p class=\"filing\">\(Self.escaped($0))</p>" } ?? ""
         return """

@@ -129,7 +129,10 @@ struct EastReport {
                         + "by kind, labour actually placed, and the agreement targets (plan)."
                 )
             case .zh:
-                ("# \(year)年度东部地区东西部协作工作情况", "东部省市对国家乡村振兴重点帮扶县的帮扶：按类别统计的已确认数、实际到岗人数及协议目标（年度计划）。")
+                (
+                    "# \(year)年度东部地区东西部协作工作情况",
+                    "东部省市对国家乡村振兴重点帮扶县的帮扶：按类别统计的已确认数、实际到岗人数及协议目标（年度计划）。"
+                )
             }
         return [title, "", ReportFiles.escaped(summary(language)), "", intro, ""] + ReportFiles.markdownTable(header, cells)
     }

@@ -205,7 +205,9 @@ enum ReportCommands {
         usage:
             "REPORT year=YYYY [side=west|east] [province=<province>] [submitted] [format=text|csv|md] [lang=en|zh] [limit=N] [after=<code>]",
         summary:
-            "the yearly progress report per western province and county with last year, the counties left behind, the deadline and what changed since filed (west: its scope; submitted: the copy as filed); side=east: per eastern province and city (east: its province or city)"
+            "the yearly progress report per western province and county with last year, the counties left behind, the deadline "
+            + "and what changed since filed (west: its scope; submitted: the copy as filed); "
+            + "side=east: per eastern province and city (east: its province or city)"
     ) { request, session, context in
         try context.validate(request, words: 0...1, options: ["year", "side", "province", "format", "lang", "limit", "after"])
         if let word = request.words.first, asciiLowercased(word) != "submitted" {
@@ -271,7 +273,7 @@ enum ReportCommands {
             let live = submitted ? nil : try YearReport.load(year: year, province: province?.code, scope: scope, db: db)
             return (live, filings, province)
         }
-        let deadline: (String, Record.Value) = ("deadline", .text(deadline(year).description))
+        let deadlineField: (String, Record.Value) = ("deadline", .text(deadline(year).description))
 
         if submitted {
             guard let province, let filing = filings.latest[province.code] else {
@@ -280,14 +282,19 @@ enum ReportCommands {
             let report = try YearReport(year: year, provinceName: province.name, storedRows: filing.rows)
             let state = ReportLanguage.Filing.of(year: year, submittedOn: filing.submittedOn, today: filings.today)
             let fields = header(
-                [("province", .text(province.code))] + submissionFields(filing) + [deadline, ("filing", .text(state.rawValue))])
+                [("province", .text(province.code))] + submissionFields(filing) + [deadlineField, ("filing", .text(state.rawValue))])
             switch format {
             case .csv:
                 // The file as filed, whose SHA-256 the fingerprint is; in Chinese it is told again from the rows.
-                let lines = language == .en ? filing.csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) : report.csv(language)
+                let lines =
+                    language == .en
+                    ? filing.csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+                    : report.csv(language)
                 return .lines(header: Reply.Header("lines csv", fields), lines)
             case .md:
-                let note = ReportFiles.FilingNote(line: language.filingLine(year: year, state, submittedAt: filing.submittedAt, fingerprint: filing.fingerprint, changed: nil))
+                let line = language.filingLine(
+                    year: year, state, submittedAt: filing.submittedAt, fingerprint: filing.fingerprint, changed: nil)
+                let note = ReportFiles.FilingNote(line: line)
                 return .lines(header: Reply.Header("lines md", fields), report.markdown(language, filing: note))
             case .text:
                 let rows = try slice(report.rows, page: page, key: \.code)
@@ -300,7 +307,7 @@ enum ReportCommands {
         let report = live!
         // A county's token sees its province row summed over its own county only: that row is
         // not the province's, so nothing is compared with the province's filing.
-        let compares = { if case .county = scope { false } else { true } }()
+        let compares: Bool = if case .county = scope { false } else { true }
         var filed: [String: YearReport] = [:]
         if compares {
             for (code, filing) in filings.latest {
@@ -319,7 +326,7 @@ enum ReportCommands {
                 marks[row.code] = .text(!filedCodes.contains(row.code) ? "new" : codes.contains(row.code) ? "changed" : "same")
             }
         }
-        var fields: [(String, Record.Value)] = [deadline]
+        var fields: [(String, Record.Value)] = [deadlineField]
         var note = ReportFiles.FilingNote(line: "")
         if let code = province?.code {
             let filing = filings.latest[code]
@@ -362,7 +369,8 @@ enum ReportCommands {
         var lines: [String] = []
         for row in report.rows {
             guard let old = before[row.code] else {
-                lines.append("- \(ReportFiles.escaped(row.name)) (\(row.code)): " + (language == .en ? "not in the filed copy" : "报送稿中没有此行"))
+                let absent = language == .en ? "not in the filed copy" : "报送稿中没有此行"
+                lines.append("- \(ReportFiles.escaped(row.name)) (\(row.code)): " + absent)
                 continue
             }
             let differences = zip(old.fields(language), row.fields(language)).filter { $0.0.1 != $0.1.1 }.map { was, now in
@@ -381,7 +389,8 @@ enum ReportCommands {
     static let reportSubmit = CommandSpec(
         "REPORT SUBMIT", usage: "REPORT SUBMIT year=YYYY province=<province>",
         summary:
-            "file a western province's yearly report as it stands: its rows frozen with the SHA-256 of its CSV, who and when; filing again replaces it, the earlier filings kept (admin, the province's token)",
+            "file a western province's yearly report as it stands: its rows frozen with the SHA-256 of its CSV, who and when; "
+            + "filing again replaces it, the earlier filings kept (admin, the province's token)",
         access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province"])
@@ -482,7 +491,8 @@ enum ReportCommands {
             let province = try CommandContext.province(given, field: "province", in: db.registry)
             switch (province.side, givenCity) {
             case (.other, _):
-                throw ProtocolError(.badArg, "province: \(province.name) takes no part in the east–west cooperation; plans are for western and eastern provinces")
+                throw ProtocolError(
+                    .badArg, "province: \(province.name) takes no part in the east–west cooperation; plans are for western and eastern provinces")
             case (.west, _?):
                 throw ProtocolError(.badArg, "city: only eastern provinces set targets per city; \(province.name) is western")
             default: break
@@ -501,7 +511,8 @@ enum ReportCommands {
     static let planList = CommandSpec(
         "PLAN LIST", usage: "PLAN LIST [year=YYYY] [province=<province>] [limit=N] [after=<year/province/city/kind>]",
         summary:
-            "the targets per year, province (and eastern city) and kind with the units confirmed so far (west: its province; east: its province, city or organisation's province)"
+            "the targets per year, province (and eastern city) and kind with the units confirmed so far "
+            + "(west: its province; east: its province, city or organisation's province)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "limit", "after"])
         let scope = try context.scope(session)

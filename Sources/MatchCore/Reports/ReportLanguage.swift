@@ -57,6 +57,22 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
         }
     }
 
+    /// The western report's title, as Markdown and the HTML page head it.
+    public func title(year: Int) -> String {
+        self == .en ? "Yearly progress report \(year)" : "\(year)年度东西部协作工作推进和落实情况"
+    }
+
+    /// What the western report is about and what fill and left behind mean.
+    public var fillNote: String {
+        let below = Int(ReportCommands.leftBehindBelow * 100)
+        return switch self {
+        case .en:
+            "East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县). "
+                + "Fill is confirmed units over demand; a county with demand is left behind below \(below)%."
+        case .zh: "东西部协作 · 国家乡村振兴重点帮扶县。对接率为已确认数除以需求总量；有需求的县对接率低于\(below)%即为进展滞后。"
+        }
+    }
+
     /// `42.0%`, or a dash when there is nothing to divide by.
     static func percent(_ part: Int, _ whole: Int) -> String {
         ReportCommands.ratio(part, whole).map { fixed($0 * 100, 1) + "%" } ?? "–"
@@ -65,7 +81,7 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
     // MARK: Deadline
 
     /// Where a province's filing stands against 15 December (每年12月15日前报送).
-    public enum Filing: String, Sendable, CaseIterable {
+    public enum Filing: String, Sendable {
         /// Not filed, the deadline still ahead.
         case due
         /// Not filed, the deadline passed.

@@ -215,24 +215,15 @@ struct YearReport {
                 rows.map { ["\(ReportFiles.escaped($0.name)) (\($0.code))"] + cells($0) + ["\($0.leftBehind)"] })
         }
         let behind = rows.filter { $0.level == "county" && $0.leftBehind > 0 }
-        let below = Int(ReportCommands.leftBehindBelow * 100)
-        let (title, intro, provincesHeading, countiesHeading, behindHeading, none) =
+        let title = "# " + language.title(year: year) + (provinceName.map { (language == .en ? ": " : "：") + ReportFiles.escaped($0) } ?? "")
+        let (intro, provincesHeading, countiesHeading, behindHeading, none) =
             switch language {
             case .en:
                 (
-                    "# Yearly progress report \(year)" + (provinceName.map { ": \(ReportFiles.escaped($0))" } ?? ""),
-                    "East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县). "
-                        + "Fill is confirmed units over demand; a county with demand is left behind below \(below)%. "
-                        + "Last year: confirmed / demand in \(year - 1).",
-                    "## Provinces", "## Counties", "## Counties left behind", "None."
+                    language.fillNote + " Last year: confirmed / demand in \(year - 1).", "## Provinces", "## Counties",
+                    "## Counties left behind", "None."
                 )
-            case .zh:
-                (
-                    "# \(year)年度东西部协作工作推进和落实情况" + (provinceName.map { "：\(ReportFiles.escaped($0))" } ?? ""),
-                    "东西部协作 · 国家乡村振兴重点帮扶县。对接率为已确认数除以需求总量；有需求的县对接率低于\(below)%即为进展滞后。"
-                        + "上年：\(year - 1)年已确认 / 需求总量。",
-                    "## 省（区、市）", "## 县", "## 进展滞后的县", "无。"
-                )
+            case .zh: (language.fillNote + "上年：\(year - 1)年已确认 / 需求总量。", "## 省（区、市）", "## 县", "## 进展滞后的县", "无。")
             }
         return [title, "", ReportFiles.escaped(summary(language)), "", ReportFiles.escaped(filing.line), "", intro, "", provincesHeading, ""]
             + table(language.column("province"), rows.filter { $0.level == "province" }) + ["", countiesHeading, ""]
