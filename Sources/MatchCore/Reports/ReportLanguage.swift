@@ -90,7 +90,8 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
         /// Filed after the deadline.
         case late
 
-        static func of(year: Int, submittedOn: Day?, today: Day) -> Filing {
+        /// Judged by days in China: filed on 15 December is on time, on the 16th late.
+        public static func of(year: Int, submittedOn: Day?, today: Day) -> Filing {
             let deadline = ReportCommands.deadline(year)
             switch submittedOn {
             case let day?: return day <= deadline ? .filed : .late

@@ -99,7 +99,6 @@ struct YearReport {
                     ("open", .object(Kind.allCases.map { ($0.rawValue, .int(open[$0] ?? 0)) })),
                 ])
         }
-
     }
 
     var year: Int
