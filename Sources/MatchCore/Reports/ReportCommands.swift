@@ -390,7 +390,7 @@ enum ReportCommands {
         "REPORT SUBMIT", usage: "REPORT SUBMIT year=YYYY province=<province>",
         summary:
             "file a western province's yearly report as it stands: its rows frozen with the SHA-256 of its CSV, who and when; "
-            + "filing again replaces it, the earlier filings kept (admin, the province's token)",
+            + "filing again replaces it, the earlier filings kept (west: the province's token, not a county's)",
         access: .west
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province"])
