@@ -247,7 +247,9 @@ enum ReportCommands {
 
         if scope.isEast {
             throw ProtocolError(
-                .denied, "REPORT side=west is for west tokens and administrators; this connection acts as east (send side=east)")
+                .denied,
+                "REPORT side=west is for west tokens and administrators; this connection acts as east "
+                    + "(an eastern province's or city's token reads REPORT side=east)")
         }
         let own: String? =
             switch scope {
