@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandProtocol
 import Foundation
+import MatchCore
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct Report: ParsableCommand {
     @Option(help: "One western province (code or name); default: every province the token sees.") var province: String?
     @Option(help: "Write the report as CSV to this file.") var csv: String?
     @Option(help: "Write the report as an HTML page to this file.") var html: String?
+    @Option(help: "The language of headings, reasons and the summary: en or zh.") var lang: ReportLanguage = .en
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
@@ -22,21 +24,22 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let connection = try server.connect()
-        let scope = province.map { " province=\(Field.quoted($0))" } ?? ""
+        let scope = (province.map { " province=\(Field.quoted($0))" } ?? "") + " lang=\(lang.rawValue)"
         if let csv {
             let lines = try Self.lines(connection, "REPORT year=\(year)\(scope) format=csv")
             try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: csv))
-            print("wrote \(csv): \(lines.count - 1) rows")
+            // The header, the rows, the summary row.
+            print("wrote \(csv): \(lines.count - 2) rows")
         }
         if let html {
             let format = try connection.request("FORMAT json")
             guard ServerConnection.isOK(format) else { throw ClientError("the server refused FORMAT json: \(format)") }
+            let (header, rows) = try Self.records(connection, "REPORT year=\(year)\(scope)")
             let page = ReportPage(
-                year: year, province: province,
-                rows: try Self.records(connection, "REPORT year=\(year)\(scope)"),
-                pairings: try Self.records(connection, "FILL by=pairing year=\(year)"),
-                kinds: try Self.records(connection, "FILL by=kind year=\(year)"),
-                lastKinds: try Self.records(connection, "FILL by=kind year=\(year - 1)"))
+                year: year, province: province, language: lang, header: header, rows: rows,
+                pairings: try Self.records(connection, "FILL by=pairing year=\(year)").records,
+                kinds: try Self.records(connection, "FILL by=kind year=\(year)").records,
+                lastKinds: try Self.records(connection, "FILL by=kind year=\(year - 1)").records)
             try Data(page.html().utf8).write(to: URL(fileURLWithPath: html))
             print("wrote \(html)")
         }
@@ -53,8 +56,9 @@ struct Report: ParsableCommand {
         return lines
     }
 
-    /// Every page of a paged command's JSON records, following `next=`.
-    static func records(_ connection: ServerConnection, _ request: String) throws -> [[String: Any]] {
+    /// Every page of a paged command's JSON records, following `next=`, and the first page's header.
+    static func records(_ connection: ServerConnection, _ request: String) throws -> (header: [String: Any], records: [[String: Any]]) {
+        var firstHeader: [String: Any]?
         var records: [[String: Any]] = []
         var after: String?
         repeat {
@@ -64,6 +68,7 @@ struct Report: ParsableCommand {
                 FileHandle.standardError.write(Data("\(request): \(first)\n".utf8))
                 throw ExitCode(1)
             }
+            firstHeader = firstHeader ?? header
             for line in lines {
                 guard let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                     throw ClientError("not a JSON record: \(line)")
@@ -72,6 +77,8 @@ struct Report: ParsableCommand {
             }
             after = header["next"] as? String
         } while after != nil
-        return records
+        return (firstHeader ?? [:], records)
     }
 }
+
+extension ReportLanguage: ExpressibleByArgument {}

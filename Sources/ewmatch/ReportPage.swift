@@ -1,4 +1,6 @@
 import Foundation
+import MatchCore
+import MatchingEngine
 
 /// The yearly progress report as one self-contained HTML page: tables, and bar charts drawn as
 /// inline SVG (no scripts, no fonts or images fetched), so it opens, prints and mails as it is.
@@ -6,17 +8,45 @@ import Foundation
 struct ReportPage {
     var year: Int
     var province: String?
-    /// REPORT records (province and county rows), FILL by=pairing records, FILL by=kind for this
-    /// year and the last.
+    var language: ReportLanguage
+    /// REPORT's header (summary, deadline, filing) and records (province and county rows), FILL
+    /// by=pairing records, FILL by=kind for this year and the last.
+    var header: [String: Any]
     var rows: [[String: Any]]
     var pairings: [[String: Any]]
     var kinds: [[String: Any]]
     var lastKinds: [[String: Any]]
 
-    static let kindNames = [
-        ("labor", "Labour"), ("training", "Training seats"), ("school_partnership", "School partnerships"), ("talent", "Talents"),
-    ]
+    var kindNames: [(String, String)] { Kind.allCases.map { ($0.rawValue, language.kind($0)) } }
     static let leftBehindBelow = 0.3
+
+    /// The page's own words; the report's (headings, kinds, reasons, the summary) come from
+    /// MatchCore and the server.
+    func words(_ key: String) -> String {
+        let zh = [
+            "note": language.fillNote + "进展滞后的县以红色标出。需求计入其起始日期所在年度。",
+            "fill-by-county": "各县对接率", "fill-by-pairing": "各结对关系对接率",
+            "units-by-kind": "各类已确认数：\(year)年与\(year - 1)年", "year-against-last": "各省对接率：\(year)年与\(year - 1)年",
+            "provinces": "省（区、市）", "counties": "县", "behind": "进展滞后的县", "none": "无。", "nothing": "暂无数据。",
+            "changed": "（报送后有变化）",
+        ]
+        let en = [
+            "note": language.fillNote + " Those are drawn in red. Needs count in the year their window starts.",
+            "fill-by-county": "Fill ratio by county", "fill-by-pairing": "Fill ratio by pairing",
+            "units-by-kind": "Confirmed units by kind, \(year) against \(year - 1)",
+            "year-against-last": "Fill ratio by province, \(year) against \(year - 1)", "provinces": "Provinces", "counties": "Counties",
+            "behind": "Counties left behind", "none": "None.", "nothing": "Nothing to show.", "changed": " (changed since filed)",
+        ]
+        return (language == .zh ? zh : en)[key]!
+    }
+
+    /// The deadline and where the filing stands, from REPORT's header.
+    var filingLine: String? {
+        guard let state = (header["filing"] as? String).flatMap(ReportLanguage.Filing.init(rawValue:)) else { return nil }
+        return language.filingLine(
+            year: year, state, submittedAt: header["submitted"] as? String, fingerprint: header["fingerprint"] as? String,
+            changed: (header["changed"] as? NSNumber)?.intValue)
+    }
 
     struct Bar {
         var label: String
@@ -43,7 +73,7 @@ struct ReportPage {
         let confirmed = { (records: [[String: Any]], kind: String) in
             Self.int(records.first { $0["key"] as? String == kind }?["confirmed"])
         }
-        let kindBars = Self.kindNames.map { kind, name in
+        let kindBars = kindNames.map { kind, name in
             Bar(
                 label: name, values: [Double(confirmed(kinds, kind)), Double(confirmed(lastKinds, kind))],
                 text: "\(confirmed(kinds, kind)) / \(confirmed(lastKinds, kind))")
@@ -54,10 +84,12 @@ struct ReportPage {
                 text: "\(Self.percent(row["fill"])) / \(Self.percent(row["last-fill"]))")
         }
         let behind = counties.filter { Self.int($0["left-behind"]) > 0 }
-        let title = "Yearly progress report \(year)" + (province.map { ": \(Self.escaped(provinces.first.map { Self.text($0["name"]) } ?? $0))" } ?? "")
+        let title = language.title(year: year) + (province.map { (language == .zh ? "：" : ": ") + Self.escaped(provinces.first.map { Self.text($0["name"]) } ?? $0) } ?? "")
+        let summary = (header["summary"] as? String).map { "<p class=\"summary\">\(Self.escaped($0))</p>" } ?? ""
+        let filing = filingLine.map { "<p class=\"filing\">\(Self.escaped($0))</p>" } ?? ""
         return """
             <!DOCTYPE html>
-            <html lang="zh-CN">
+            <html lang="\(language == .zh ? "zh-CN" : "en")">
             <head>
             <meta charset="utf-8">
             <title>\(title)</title>
@@ -68,32 +100,37 @@ struct ReportPage {
             table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; }
             th, td { border: 1px solid #cbd5e0; padding: 0.25em 0.5em; text-align: right; }
             th:first-child, td:first-child { text-align: left; }
+            /* Chinese headings and county names would otherwise break between any two characters. */
+            th, td:first-child { white-space: nowrap; }
             th { background: #edf2f7; }
             tr.behind td { background: #fff5f5; }
             .note { color: #4a5568; font-size: 0.9em; }
+            .summary { font-size: 1.05em; line-height: 1.6; }
+            .filing { border-left: 4px solid #2b6cb0; padding-left: 0.6em; }
+            .changed { color: #b7791f; font-size: 0.9em; }
             svg text { font-size: 12px; fill: #1a202c; }
             @media print { body { margin: 0; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } }
             </style>
             </head>
             <body>
             <h1>\(title)</h1>
-            <p class="note">East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县).
-            Fill is confirmed units over demand; a county with demand is left behind below \(Int(Self.leftBehindBelow * 100))%
-            (red). Needs count in the year their window starts.</p>
-            <h2>Fill ratio by county</h2>
-            \(Self.chart(id: "fill-by-county", bars: countyBars, series: ["\(year)"], maximum: 1, marker: Self.leftBehindBelow))
-            <h2>Fill ratio by pairing</h2>
-            \(Self.chart(id: "fill-by-pairing", bars: pairingBars, series: ["\(year)"], maximum: 1, marker: nil))
-            <h2>Confirmed units by kind, \(year) against \(year - 1)</h2>
-            \(Self.chart(id: "units-by-kind", bars: kindBars, series: ["\(year)", "\(year - 1)"], maximum: nil, marker: nil))
-            <h2>Fill ratio by province, \(year) against \(year - 1)</h2>
-            \(Self.chart(id: "year-against-last", bars: yearBars, series: ["\(year)", "\(year - 1)"], maximum: 1, marker: nil))
-            <h2>Provinces</h2>
-            \(Self.table(first: "Province", provinces))
-            <h2>Counties</h2>
-            \(Self.table(first: "County", counties))
-            <h2>Counties left behind</h2>
-            \(behind.isEmpty ? "<p>None.</p>" : "<ul>\n" + behind.map { "<li><b>\(Self.escaped(Self.text($0["name"]))) (\(Self.text($0["code"])))</b>: \(Self.escaped(Self.text($0["why"])))</li>" }.joined(separator: "\n") + "\n</ul>")
+            \(summary)
+            \(filing)
+            <p class="note">\(Self.escaped(words("note")))</p>
+            <h2>\(words("fill-by-county"))</h2>
+            \(chart(id: "fill-by-county", bars: countyBars, series: ["\(year)"], maximum: 1, marker: Self.leftBehindBelow))
+            <h2>\(words("fill-by-pairing"))</h2>
+            \(chart(id: "fill-by-pairing", bars: pairingBars, series: ["\(year)"], maximum: 1, marker: nil))
+            <h2>\(words("units-by-kind"))</h2>
+            \(chart(id: "units-by-kind", bars: kindBars, series: ["\(year)", "\(year - 1)"], maximum: nil, marker: nil))
+            <h2>\(words("year-against-last"))</h2>
+            \(chart(id: "year-against-last", bars: yearBars, series: ["\(year)", "\(year - 1)"], maximum: 1, marker: nil))
+            <h2>\(words("provinces"))</h2>
+            \(table(first: language.column("province"), provinces))
+            <h2>\(words("counties"))</h2>
+            \(table(first: language.column("county"), counties))
+            <h2>\(words("behind"))</h2>
+            \(behind.isEmpty ? "<p>\(words("none"))</p>" : "<ul>\n" + behind.map { "<li><b>\(Self.escaped(Self.text($0["name"]))) (\(Self.text($0["code"])))</b>\(language == .zh ? "：" : ": ")\(Self.escaped(Self.text($0["why"])))</li>" }.joined(separator: "\n") + "\n</ul>")
             </body>
             </html>
 
@@ -106,8 +143,9 @@ struct ReportPage {
 
     /// Horizontal bars, one group per label, one bar per series; `maximum` fixes the scale (1 for
     /// ratios), `marker` draws a dashed line at that value.
-    static func chart(id: String, bars: [Bar], series: [String], maximum: Double?, marker: Double?) -> String {
-        guard !bars.isEmpty else { return "<p class=\"note\" id=\"\(id)\">Nothing to show.</p>" }
+    func chart(id: String, bars: [Bar], series: [String], maximum: Double?, marker: Double?) -> String {
+        guard !bars.isEmpty else { return "<p class=\"note\" id=\"\(id)\">\(words("nothing"))</p>" }
+        let colours = Self.colours, escaped = Self.escaped
         // Wide enough for the longest label: CJK characters take about a full em, others half.
         let labelWidth = min(420, 12 + bars.map { $0.label.unicodeScalars.reduce(0.0) { $0 + ($1.value > 0x2E80 ? 12.5 : 7) } }.max()!)
         let plotWidth = 480.0
@@ -147,13 +185,19 @@ struct ReportPage {
 
     // MARK: Tables
 
-    static func table(first: String, _ rows: [[String: Any]]) -> String {
-        let header = [first, "Needs", "Demand", "Confirmed", "Fill"] + kindNames.map(\.1)
-            + ["Placed", "Plan", "Of plan", "Last year", "Last fill", "Left behind"]
-        var html = "<table>\n<tr>" + header.map { "<th>\(escaped($0))</th>" }.joined() + "</tr>"
+    func table(first: String, _ rows: [[String: Any]]) -> String {
+        let (text, percent, int, escaped) = (Self.text, Self.percent, Self.int, Self.escaped)
+        let header = [first] + ["needs", "demand", "confirmed", "fill"].map(language.column) + kindNames.map(\.1)
+            + ["placed", "plan", "of-plan", "last-year", "last-fill", "left-behind"].map(language.column)
+        // Headings do not wrap; a Chinese figure's puts its unit on a line of its own (转移就业 / （人）).
+        let headings = [escaped(first)] + header.dropFirst().map { escaped($0).replacingOccurrences(of: "（", with: "<br>（") }
+        var html = "<table>\n<tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr>"
         for row in rows {
+            // A row that differs from the province's filed copy says so (REPORT's since-filed).
+            let changed = ["changed", "new"].contains(row["since-filed"] as? String ?? "")
+            let mark = changed ? "<span class=\"changed\">\(words("changed"))</span>" : ""
             let cells = [
-                "\(escaped(text(row["name"]))) (\(text(row["code"])))", text(row["needs"]), text(row["demand"]), text(row["confirmed"]),
+                "\(escaped(text(row["name"]))) (\(text(row["code"])))\(mark)", text(row["needs"]), text(row["demand"]), text(row["confirmed"]),
                 percent(row["fill"]),
             ] + kindNames.map { text(row[$0.0]) } + [
                 text(row["placed"]), text(row["plan"]), percent(row["of-plan"]),

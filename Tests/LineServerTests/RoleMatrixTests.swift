@@ -149,6 +149,10 @@ struct RoleMatrixTests {
         Row(command: "UNMET", allowed: everyone) { _ in "UNMET limit=5" },
         Row(command: "FILL", allowed: westReaders) { _ in "FILL by=county" },
         Row(command: "REPORT", allowed: westReaders) { _ in "REPORT year=2027" },
+        // The eastern side's report: administrators, and east tokens of a province or city.
+        Row(command: "REPORT", allowed: [.admin, .eastProvince, .eastCity]) { _ in "REPORT side=east year=2027" },
+        // A province files its report; a county's token may not file it for the province.
+        Row(command: "REPORT SUBMIT", allowed: [.admin, .westProvince]) { _ in "REPORT SUBMIT year=2027 province=52" },
         Row(command: "PAIRING FLOW", allowed: [.admin, .westCounty, .westProvince, .eastProvince, .eastCity]) { _ in
             "PAIRING FLOW 江苏省 贵州省"
         },

@@ -470,4 +470,9 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
     func flows(_ filter: FlowFilter) throws -> [FlowCell] { throw NotKeptInMemory(what: "reports") }
     func plans(year: Int?, province: String?) throws -> [Plan] { throw NotKeptInMemory(what: "reports") }
     func setPlan(_ plan: Plan) throws { throw NotKeptInMemory(what: "reports") }
+    func eastFlows(year: Int, province: String?) throws -> [EastFlowCell] { throw NotKeptInMemory(what: "reports") }
+    func submitReport(year: Int, province: String, rows: String, csv: String, by principal: Principal) throws -> ReportSubmission {
+        throw NotKeptInMemory(what: "reports")
+    }
+    func filings(year: Int, province: String?) throws -> Filings { throw NotKeptInMemory(what: "reports") }
 }

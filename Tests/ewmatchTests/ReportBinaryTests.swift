@@ -96,6 +96,38 @@ struct ReportBinaryTests {
                 #expect(!page.contains(forbidden), "the page must be self-contained: \(forbidden)")
             }
 
+            // In Chinese: the headings, the kinds, the reasons and the summary sentence with Guizhou's figures.
+            let guizhou = Self.needs.filter { $0.0.hasPrefix("52") && $0.2 == 2027 }
+            let units = { (kind: String) in guizhou.filter { $0.1 == kind }.reduce(0) { $0 + $1.4 } }
+            let sentence =
+                "贵州省2027年通过东西部协作帮助重点帮扶县农村劳动力实现就业\(units("labor"))人；培训\(units("training"))人次；"
+                + "结对帮扶技工院校\(units("school_partnership"))所；选派专业技术人才\(units("talent"))人次。"
+            let zhHTML = directory.appending(path: "report-zh.html").path
+            let (zhCode, zhOutput) = try await ChildProcess.run(
+                BinaryTests.binary, ["report", "--year", "2027", "--province", "贵州省", "--lang", "zh", "--html", zhHTML, "--port", port],
+                environment: environment)
+            #expect(zhCode == 0, "\(zhOutput)")
+            let zhPage = try String(contentsOfFile: zhHTML, encoding: .utf8)
+            #expect(zhPage.contains("<html lang=\"zh-CN\">"))
+            #expect(zhPage.contains("<h1>2027年度东西部协作工作推进和落实情况：贵州省</h1>"))
+            #expect(zhPage.contains("<p class=\"summary\">\(sentence)</p>"))
+            #expect(zhPage.contains("报送截止日期：2027-12-15（每年12月15日前报送）。"))
+            #expect(zhPage.contains("<th>转移就业<br>（人）</th>") && zhPage.contains("<h2>进展滞后的县</h2>"))
+            #expect(zhPage.contains("<li><b>正安县 (520324)</b>：对接率10.0%，低于30%"))
+            #expect(!zhPage.contains("Left behind") && !zhPage.contains("below 30%"))
+            #expect(try Self.bars(zhPage, chart: "fill-by-county") == [0.1, 0.5])
+            let zhCSV = directory.appending(path: "report-zh.csv").path
+            let (zhCSVCode, zhCSVOutput) = try await ChildProcess.run(
+                BinaryTests.binary, ["report", "--year", "2027", "--province", "52", "--lang", "zh", "--csv", zhCSV, "--port", port],
+                environment: environment)
+            #expect(zhCSVCode == 0, "\(zhCSVOutput)")
+            let zhLines = try String(contentsOfFile: zhCSV, encoding: .utf8).split(separator: "\n").map(String.init)
+            #expect(zhLines.first?.hasPrefix("层级,代码,名称,所属省份,需求条数,需求总量,已确认,对接率,转移就业（人）,") == true)
+            #expect(zhLines.last?.hasPrefix("小结,,\(sentence),") == true)
+            let (badLang, badLangOutput) = try await ChildProcess.run(
+                BinaryTests.binary, ["report", "--year", "2027", "--lang", "fr", "--csv", zhCSV, "--port", port], environment: environment)
+            #expect(badLang != 0 && badLangOutput.contains("fr"), "\(badLangOutput)")
+
             let (usage, usageOutput) = try await ChildProcess.run(
                 BinaryTests.binary, ["report", "--year", "2027", "--port", port], environment: environment)
             #expect(usage != 0 && usageOutput.contains("give one of --csv FILE or --html FILE"))

@@ -6,7 +6,7 @@ import MatchingEngine
 /// A west coordinator gets the same for its own county or province; east coordinators see the
 /// open needs (as NEED LIST shows them) and the flows of their own province or city.
 enum ReportCommands {
-    static let all: [CommandSpec] = [stats, unmet, fill, report, pairingFlow, planSet, planList]
+    static let all: [CommandSpec] = [stats, unmet, fill, report, reportSubmit, pairingFlow, planSet, planList]
 
     /// Below this fill ratio a county with demand is left behind: the engine's fair first share.
     static let leftBehindBelow = 0.3
@@ -195,33 +195,234 @@ enum ReportCommands {
     // MARK: REPORT
 
     enum ReportFormat: String, CaseIterable { case text, csv, md }
+    enum ReportSide: String, CaseIterable { case west, east }
+
+    /// Provinces file the year's report with the ministry by 15 December (每年12月15日前报送).
+    static func deadline(_ year: Int) -> Day { Day(String(year) + "-12-15")! }
 
     static let report = CommandSpec(
-        "REPORT", usage: "REPORT year=YYYY [province=<province>] [format=text|csv|md] [limit=N] [after=<code>]",
-        summary: "the yearly progress report per province and county, with last year and the counties left behind (west: its scope)", access: .west
+        "REPORT",
+        usage:
+            "REPORT year=YYYY [side=west|east] [province=<province>] [submitted] [format=text|csv|md] [lang=en|zh] [limit=N] [after=<code>]",
+        summary:
+            "the yearly progress report per western province and county with last year, the counties left behind, the deadline "
+            + "and what changed since filed (west: its scope; submitted: the copy as filed); "
+            + "side=east: per eastern province and city (east: its province or city)"
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: ["year", "province", "format", "limit", "after"])
+        try context.validate(request, words: 0...1, options: ["year", "side", "province", "format", "lang", "limit", "after"])
+        if let word = request.words.first, asciiLowercased(word) != "submitted" {
+            throw ProtocolError(.badArg, "unexpected argument '\(word)'; usage: \(context.spec.usage)")
+        }
+        let submitted = !request.words.isEmpty
         let scope = try context.scope(session)
         guard let year = try request.integer("year", in: 2001...2100).map({ Int($0) }) else {
             throw ProtocolError(.badArg, "year= is required (YYYY)")
         }
         let format = try request.choice("format", ReportFormat.self) ?? .text
+        let language = try request.choice("lang", ReportLanguage.self) ?? .en
+        let side = try request.choice("side", ReportSide.self) ?? .west
         if format != .text, let option = ["limit", "after"].first(where: { request.option($0) != nil }) {
             throw ProtocolError(.badArg, "\(option): format=\(format.rawValue) returns the whole file; limit and after page text records")
         }
         let given = request.option("province")
-        let report = try await context.read { db in
-            let province = try given.map { try CommandContext.province($0, side: .west, field: "province", in: db.registry) }
-            return try YearReport.load(year: year, province: province?.code, scope: scope, db: db)
+        let page = try Page.from(request, settings: context.settings)
+        let header = { (fields: [(String, Record.Value)]) in Record([("year", .int(year))] + fields) }
+
+        if side == .east {
+            if submitted { throw ProtocolError(.badArg, "submitted: only western provinces file their report (REPORT SUBMIT)") }
+            let report = try await context.read { db in
+                let province = try given.map { try CommandContext.province($0, side: .east, field: "province", in: db.registry) }
+                return try EastReport.load(year: year, province: province, scope: scope, db: db)
+            }
+            switch format {
+            case .csv: return .lines(header: Reply.Header("lines csv", header([])), report.csv(language))
+            case .md: return .lines(header: Reply.Header("lines md", header([])), report.markdown(language))
+            case .text:
+                let rows = try slice(report.rows, page: page, key: \.code)
+                return .page(
+                    Reply.Header("rows", header([("side", .text("east")), ("summary", .text(report.summary(language)))])),
+                    rows.map { Record($0.fields) }, page: page, cursor: { _ in rows.last?.code })
+            }
+        }
+
+        if scope.isEast {
+            throw ProtocolError(
+                .denied,
+                "REPORT side=west is for west tokens and administrators; this connection acts as east "
+                    + "(an eastern province's or city's token reads REPORT side=east)")
+        }
+        let own: String? =
+            switch scope {
+            case .county(let code): String(code.prefix(2))
+            case .westProvince(let code): code
+            default: nil
+            }
+        if submitted {
+            if case .county = scope {
+                throw ProtocolError(.denied, "the filed report is its province's; a county's token reads its own rows in the live REPORT")
+            }
+            if given == nil && own == nil { throw ProtocolError(.badArg, "submitted needs province=<province>") }
+        }
+        let (live, filings, province) = try await context.read { db in
+            let province =
+                try given.map { try CommandContext.province($0, side: .west, field: "province", in: db.registry) }
+                ?? own.map { try CommandContext.province($0, field: "province", in: db.registry) }
+            if let province, let own, province.code != own {
+                throw ProtocolError(.denied, "province \(province.name) is outside this token's scope")
+            }
+            let filings = try db.reports.filings(year: year, province: province?.code)
+            // The filed copy is read from the filing alone.
+            let live = submitted ? nil : try YearReport.load(year: year, province: province?.code, scope: scope, db: db)
+            return (live, filings, province)
+        }
+        let deadlineField: (String, Record.Value) = ("deadline", .text(deadline(year).description))
+
+        if submitted {
+            guard let province, let filing = filings.latest[province.code] else {
+                throw ProtocolError(.notFound, "no filed report of \(province?.name ?? "this province") for \(year); REPORT SUBMIT files it")
+            }
+            let report = try YearReport(year: year, provinceName: province.name, storedRows: filing.rows)
+            let state = ReportLanguage.Filing.of(year: year, submittedOn: filing.submittedOn, today: filings.today)
+            let fields = header(
+                [("province", .text(province.code))] + submissionFields(filing) + [deadlineField, ("filing", .text(state.rawValue))])
+            switch format {
+            case .csv:
+                // The file as filed, whose SHA-256 the fingerprint is; in Chinese it is told again from the rows.
+                let lines =
+                    language == .en
+                    ? filing.csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+                    : report.csv(language)
+                return .lines(header: Reply.Header("lines csv", fields), lines)
+            case .md:
+                let line = language.filingLine(
+                    year: year, state, submittedAt: filing.submittedAt, fingerprint: filing.fingerprint, changed: nil)
+                let note = ReportFiles.FilingNote(line: line)
+                return .lines(header: Reply.Header("lines md", fields), report.markdown(language, filing: note))
+            case .text:
+                let rows = try slice(report.rows, page: page, key: \.code)
+                return .page(
+                    Reply.Header("rows", Record(fields.fields + [("summary", .text(report.summary(language)))])),
+                    rows.map { $0.record(language) }, page: page, cursor: { _ in rows.last?.code })
+            }
+        }
+
+        let report = live!
+        // A county's token sees its province row summed over its own county only: that row is
+        // not the province's, so nothing is compared with the province's filing.
+        let compares: Bool = if case .county = scope { false } else { true }
+        var filed: [String: YearReport] = [:]
+        if compares {
+            for (code, filing) in filings.latest {
+                filed[code] = try YearReport(year: year, provinceName: nil, storedRows: filing.rows)
+            }
+        }
+        // Each row against its own province's filing: same, changed, or new since it was filed.
+        var marks: [String: Record.Value] = [:]
+        var changedCount = 0
+        for (code, copy) in filed {
+            let current = YearReport(year: year, provinceName: nil, rows: report.rows.filter { $0.province == code })
+            let (codes, count) = current.changes(since: copy)
+            changedCount += count
+            let filedCodes = Set(copy.rows.map(\.code))
+            for row in current.rows {
+                marks[row.code] = .text(!filedCodes.contains(row.code) ? "new" : codes.contains(row.code) ? "changed" : "same")
+            }
+        }
+        var fields: [(String, Record.Value)] = [deadlineField]
+        var note = ReportFiles.FilingNote(line: "")
+        if let code = province?.code {
+            let filing = filings.latest[code]
+            let state = ReportLanguage.Filing.of(year: year, submittedOn: filing?.submittedOn, today: filings.today)
+            fields += [
+                ("filing", .text(state.rawValue)), ("submitted", .optional(filing?.submittedAt)),
+                ("fingerprint", .optional(filing?.fingerprint)), ("changed", filing != nil && compares ? .int(changedCount) : .null),
+            ]
+            note.line = language.filingLine(
+                year: year, state, submittedAt: filing?.submittedAt, fingerprint: filing?.fingerprint,
+                changed: filing != nil && compares ? changedCount : nil)
+            if let copy = filed[code] { note.changes = changeLines(report, since: copy, language) }
+        } else {
+            let provinces = Set(report.rows.map(\.province))
+            fields += [("filed", .int(filings.latest.keys.filter(provinces.contains).count)), ("changed", .int(changedCount))]
         }
         switch format {
-        case .csv: return .lines(header: "lines csv", report.csv())
-        case .md: return .lines(header: "lines md", report.markdown())
+        case .csv: return .lines(header: Reply.Header("lines csv", header(fields)), report.csv(language))
+        case .md: return .lines(header: Reply.Header("lines md", header(fields)), report.markdown(language, filing: note))
         case .text:
-            let page = try Page.from(request, settings: context.settings)
             let rows = try slice(report.rows, page: page, key: \.code)
-            return .page(Reply.Header("rows", Record([("year", .int(year))])), rows.map(\.record), page: page, cursor: { _ in rows.last?.code })
+            let records = rows.map { Record($0.fields(language) + [("since-filed", marks[$0.code] ?? .null)]) }
+            return .page(
+                Reply.Header("rows", header(fields + [("summary", .text(report.summary(language)))])), records, page: page,
+                cursor: { _ in rows.last?.code })
         }
+    }
+
+    static func submissionFields(_ filing: ReportSubmission) -> [(String, Record.Value)] {
+        [
+            ("submission", .integer(filing.id)), ("version", .int(filing.version)), ("submitted-at", .text(filing.submittedAt)),
+            ("by", filing.tokenID.map { .integer($0) } ?? .null), ("label", .text(filing.label)),
+            ("fingerprint", .text(filing.fingerprint)),
+        ]
+    }
+
+    /// The Markdown section naming each row that changed since the filing, field by field.
+    static func changeLines(_ report: YearReport, since filed: YearReport, _ language: ReportLanguage) -> [String] {
+        let before = Dictionary(filed.rows.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        var lines: [String] = []
+        for row in report.rows {
+            guard let old = before[row.code] else {
+                let absent = language == .en ? "not in the filed copy" : "报送稿中没有此行"
+                lines.append("- \(ReportFiles.escaped(row.name)) (\(row.code)): " + absent)
+                continue
+            }
+            let differences = zip(old.fields(language), row.fields(language)).filter { $0.0.1 != $0.1.1 }.map { was, now in
+                "\(language.heading(now.0)) \(ReportFiles.plain(was.1)) → \(ReportFiles.plain(now.1))"
+            }
+            if !differences.isEmpty {
+                lines.append(
+                    "- \(ReportFiles.escaped(row.name)) (\(row.code)): "
+                        + ReportFiles.escaped(differences.joined(separator: language == .en ? "; " : "；")))
+            }
+        }
+        guard !lines.isEmpty else { return [] }
+        return ["", language == .en ? "## Changed since filed" : "## 报送后的变化", ""] + lines
+    }
+
+    static let reportSubmit = CommandSpec(
+        "REPORT SUBMIT", usage: "REPORT SUBMIT year=YYYY province=<province>",
+        summary:
+            "file a western province's yearly report as it stands: its rows frozen with the SHA-256 of its CSV, who and when; "
+            + "filing again replaces it, the earlier filings kept (west: the province's token, not a county's)",
+        access: .west
+    ) { request, session, context in
+        try context.validate(request, words: 0...0, options: ["year", "province"])
+        let scope = try context.scope(session)
+        let principal = try context.principal(session)
+        guard let year = try request.integer("year", in: 2001...2100).map({ Int($0) }) else {
+            throw ProtocolError(.badArg, "year= is required (YYYY)")
+        }
+        let given = try request.requiredText("province")
+        if case .county = scope {
+            throw ProtocolError(.denied, "REPORT SUBMIT files a province's report: the province's token or an administrator files it")
+        }
+        let (filing, rows) = try await context.write(target: "report", changes: [("year", String(year)), ("province", given)]) { db, audit in
+            let province = try CommandContext.province(given, side: .west, field: "province", in: db.registry)
+            if case .westProvince(let code) = scope, code != province.code {
+                throw ProtocolError(.denied, "province \(province.name) is outside this token's scope")
+            }
+            let report = try YearReport.load(year: year, province: province.code, scope: .everything, db: db)
+            let csv = report.csv(.en).map { $0 + "\n" }.joined()
+            let filing = try db.reports.submitReport(year: year, province: province.code, rows: report.storedRows, csv: csv, by: principal)
+            audit.target = "report:\(year):\(province.code)"
+            audit.changes += [("fingerprint", filing.fingerprint), ("version", String(filing.version)), ("rows", String(report.rows.count))]
+            return (filing, report.rows.count)
+        }
+        let state = ReportLanguage.Filing.of(year: year, submittedOn: filing.submittedOn, today: filing.submittedOn)
+        return .record(
+            Record(
+                [("year", .int(year)), ("province", .text(filing.province)), ("rows", .int(rows))] + submissionFields(filing) + [
+                    ("deadline", .text(deadline(year).description)), ("filing", .text(state.rawValue)),
+                ]))
     }
 
     // MARK: PAIRING FLOW
@@ -272,27 +473,48 @@ enum ReportCommands {
     // MARK: PLAN
 
     static let planSet = CommandSpec(
-        "PLAN SET", usage: "PLAN SET year=YYYY province=<province> kind=labor|training|enrolment|school_partnership|talent|secondment units=<n>",
-        summary: "set a western province's target for a year and kind", access: .admin
+        "PLAN SET",
+        usage: "PLAN SET year=YYYY province=<province> [city=<name>] kind=labor|training|enrolment|school_partnership|talent|secondment units=<n>",
+        summary: "set a target for a year and kind: a western province's, or an eastern province's or city's (its agreement target)",
+        access: .admin
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: ["year", "province", "kind", "units"])
-        guard let year = try request.integer("year", in: 2000...2100) else { throw ProtocolError(.badArg, "year= is required (YYYY)") }
+        try context.validate(request, words: 0...0, options: ["year", "province", "city", "kind", "units"])
+        guard let year = try request.integer("year", in: 2000...2100).map({ Int($0) }) else {
+            throw ProtocolError(.badArg, "year= is required (YYYY)")
+        }
         let given = try request.requiredText("province")
+        let givenCity = try request.text("city")
+        if let givenCity, givenCity.trimmingSpaces.isEmpty { throw ProtocolError(.badArg, "city must not be empty") }
         let kind = try SubmissionCommands.kind(request)
-        guard let units = try request.integer("units", in: 0...100_000_000) else { throw ProtocolError(.badArg, "units= is required") }
-        let plan = try await context.write(target: "plan", changes: request.changes(["units"])) { db, audit in
-            let province = try CommandContext.province(given, side: .west, field: "province", in: db.registry)
-            let plan = Plan(year: Int(year), province: province.code, kind: kind, units: Int(units))
-            try db.reports.setPlan(plan)
-            audit.target = "plan:\(year):\(province.code):\(kind.rawValue)"
-            return plan
+        guard let units = try request.integer("units", in: 0...100_000_000).map({ Int($0) }) else {
+            throw ProtocolError(.badArg, "units= is required")
+        }
+        let plan = try await context.write(target: "plan", changes: request.changes(["city", "units"])) { db, audit in
+            let province = try CommandContext.province(given, field: "province", in: db.registry)
+            switch (province.side, givenCity) {
+            case (.other, _):
+                throw ProtocolError(
+                    .badArg, "province: \(province.name) takes no part in the east–west cooperation; plans are for western and eastern provinces")
+            case (.west, _?):
+                throw ProtocolError(.badArg, "city: only eastern provinces set targets per city; \(province.name) is western")
+            default: break
+            }
+            let city = givenCity.map { EastReport.shortCity($0.trimmingSpaces, provinceName: province.name) } ?? ""
+            try db.reports.setPlan(Plan(year: year, province: province.code, city: city, side: province.side, kind: kind, units: units))
+            audit.target = "plan:\(year):\(province.code)" + (city.isEmpty ? "" : ":\(city)") + ":\(kind.rawValue)"
+            // Read back, so the reply shows the units confirmed towards it as PLAN LIST does.
+            guard let stored = try db.reports.plans(year: year, province: province.code).first(where: { $0.city == city && $0.kind == kind })
+            else { throw ProtocolError(.internal, "the plan just set cannot be read back") }
+            return stored
         }
         return .record(record(plan))
     }
 
     static let planList = CommandSpec(
-        "PLAN LIST", usage: "PLAN LIST [year=YYYY] [province=<province>] [limit=N] [after=<year/province/kind>]",
-        summary: "the targets per year, province and kind with the units confirmed so far (west: its province)"
+        "PLAN LIST", usage: "PLAN LIST [year=YYYY] [province=<province>] [limit=N] [after=<year/province/city/kind>]",
+        summary:
+            "the targets per year, province (and eastern city) and kind with the units confirmed so far "
+            + "(west: its province; east: its province, city or organisation's province)"
     ) { request, session, context in
         try context.validate(request, words: 0...0, options: ["year", "province", "limit", "after"])
         let scope = try context.scope(session)
@@ -301,22 +523,33 @@ enum ReportCommands {
         let year = try request.integer("year", in: 2000...2100).map { Int($0) }
         let plans = try await context.read { db in
             var province = try given.map { try CommandContext.province($0, field: "province", in: db.registry).code }
+            var city: String?
             switch scope {
+            case .everything: break
             case .county(let code): province = try narrowed(province, to: String(code.prefix(2)))
-            case .westProvince(let code): province = try narrowed(province, to: code)
-            default: break
+            case .westProvince(let code), .eastProvince(let code): province = try narrowed(province, to: code)
+            case .eastCity(let name): city = name
+            case .organisation(let id):
+                guard let organisation = try db.registry.organisation(id: id) else {
+                    throw ProtocolError(.denied, "this token's organisation \(id) no longer exists")
+                }
+                province = try narrowed(province, to: organisation.province)
             }
-            return try db.reports.plans(year: year, province: province)
+            let names = Dictionary(uniqueKeysWithValues: try db.registry.provinces().map { ($0.code, $0.name) })
+            return try db.reports.plans(year: year, province: province).filter { plan in
+                city.map { EastReport.shortCity($0, provinceName: names[plan.province] ?? "") == plan.city } ?? true
+            }
         }
         let shown = try slice(plans, page: page, key: planKey)
         return .page("plans", shown.map(record), page: page, cursor: { _ in shown.last.map(planKey) })
     }
 
-    static func planKey(_ plan: Plan) -> String { "\(plan.year)/\(plan.province)/\(plan.kind.rawValue)" }
+    static func planKey(_ plan: Plan) -> String { "\(plan.year)/\(plan.province)/\(plan.city)/\(plan.kind.rawValue)" }
 
     static func record(_ plan: Plan) -> Record {
         Record([
-            ("year", .int(plan.year)), ("province", .text(plan.province)), ("kind", .text(plan.kind.rawValue)), ("units", .int(plan.units)),
+            ("year", .int(plan.year)), ("side", .text(plan.side.rawValue)), ("province", .text(plan.province)),
+            ("city", .text(plan.city)), ("kind", .text(plan.kind.rawValue)), ("units", .int(plan.units)),
             ("confirmed", .int(plan.confirmed)), ("remaining", .int(max(0, plan.units - plan.confirmed))),
             ("of-plan", fraction(plan.confirmed, plan.units)),
         ])

@@ -1,4 +1,5 @@
 import CommandProtocol
+import Foundation
 import MatchingEngine
 
 /// The yearly progress report (每年12月15日前报送): a row per province and per county, in code
@@ -22,9 +23,13 @@ struct YearReport {
         var lastConfirmed = 0
         /// 1 for a county left behind; for a province, how many of its counties are.
         var leftBehind = 0
-        var why = ""
+        /// What a left-behind county's reasons are made of, kept as figures so that they can be
+        /// told in either language, from a filed copy too.
+        var proposed = 0
+        var declinedMatches = 0
+        var open: [Kind: Int] = [:]
 
-        var fields: [(String, Record.Value)] {
+        func fields(_ language: ReportLanguage) -> [(String, Record.Value)] {
             let fill = ReportCommands.ratio(confirmed, demand)
             let lastFill = ReportCommands.ratio(lastConfirmed, lastDemand)
             let change: Record.Value =
@@ -37,11 +42,67 @@ struct YearReport {
                 ("plan", plan.map { .int($0) } ?? .null),
                 ("of-plan", plan.map { ReportCommands.fraction(planConfirmed, $0) } ?? .null), ("last-demand", .int(lastDemand)),
                 ("last-confirmed", .int(lastConfirmed)), ("last-fill", ReportCommands.fraction(lastConfirmed, lastDemand)),
-                ("change", change), ("left-behind", .int(leftBehind)), ("why", .text(why)),
+                ("change", change), ("left-behind", .int(leftBehind)), ("why", .text(why(language))),
             ]
         }
 
-        var record: Record { Record(fields) }
+        func record(_ language: ReportLanguage) -> Record { Record(fields(language)) }
+
+        /// Why a county is left behind, from what its summaries say; empty for the others.
+        func why(_ language: ReportLanguage) -> String {
+            guard level == "county", leftBehind > 0 else { return "" }
+            let below = Int(ReportCommands.leftBehindBelow * 100)
+            let percent = { (part: Int, whole: Int) in ReportLanguage.percent(part, whole) }
+            var reasons: [String] = []
+            let openKinds = Kind.allCases.filter { (open[$0] ?? 0) > 0 }
+            switch language {
+            case .en:
+                reasons.append(confirmed == 0 ? "nothing confirmed of \(demand) units" : "fill \(percent(confirmed, demand)) below \(below)%")
+                if proposed > 0 { reasons.append("\(proposed) units proposed, not yet answered") }
+                if declinedMatches > 0 { reasons.append("\(declinedMatches) matches declined") }
+                if proposed == 0 && confirmed == 0 && declinedMatches == 0 { reasons.append("no match proposed yet") }
+                if !openKinds.isEmpty { reasons.append("open: " + openKinds.map { "\($0.rawValue) \(open[$0]!)" }.joined(separator: ", ")) }
+                if lastDemand > 0 { reasons.append("last year \(percent(lastConfirmed, lastDemand))") }
+                return reasons.joined(separator: "; ")
+            case .zh:
+                reasons.append(confirmed == 0 ? "需求\(demand)尚无确认" : "对接率\(percent(confirmed, demand))，低于\(below)%")
+                if proposed > 0 { reasons.append("已推荐\(proposed)待答复") }
+                if declinedMatches > 0 { reasons.append("\(declinedMatches)项对接被拒绝") }
+                if proposed == 0 && confirmed == 0 && declinedMatches == 0 { reasons.append("尚无推荐对接") }
+                if !openKinds.isEmpty {
+                    reasons.append("待满足：" + openKinds.map { "\(Self.shortKind($0))\(open[$0]!)" }.joined(separator: "、"))
+                }
+                if lastDemand > 0 { reasons.append("上年对接率\(percent(lastConfirmed, lastDemand))") }
+                return reasons.joined(separator: "；")
+            }
+        }
+
+        /// A kind inside a Chinese reason, without its heading's unit.
+        static func shortKind(_ kind: Kind) -> String {
+            switch kind {
+            case .labor: "转移就业"
+            case .training: "技能培训"
+            case .enrolment: "技工院校招生"
+            case .schoolPartnership: "结对帮扶学校"
+            case .talent: "选派人才"
+            case .secondment: "双向挂职"
+            }
+        }
+
+        /// Every figure the row is made of, for the filed copy (names as the record's fields).
+        var stored: Record.Value {
+            .object(
+                [
+                    ("level", .text(level)), ("code", .text(code)), ("name", .text(name)), ("province", .text(province)),
+                    ("needs", .int(needs)), ("demand", .int(demand)), ("confirmed", .int(confirmed)),
+                ] + Kind.allCases.map { ($0.rawValue, .int(byKind[$0] ?? 0)) } + [
+                ] + people.fields + [
+                    ("plan", plan.map { .int($0) } ?? .null), ("plan-confirmed", .int(planConfirmed)),
+                    ("last-demand", .int(lastDemand)), ("last-confirmed", .int(lastConfirmed)), ("left-behind", .int(leftBehind)),
+                    ("proposed", .int(proposed)), ("declined-matches", .int(declinedMatches)),
+                    ("open", .object(Kind.allCases.map { ($0.rawValue, .int(open[$0] ?? 0)) })),
+                ])
+        }
     }
 
     var year: Int
@@ -82,7 +143,9 @@ struct YearReport {
                 row.lastConfirmed = last.reduce(0) { $0 + $1.confirmed }
                 if let fill = ReportCommands.ratio(row.confirmed, row.demand), fill < ReportCommands.leftBehindBelow {
                     row.leftBehind = 1
-                    row.why = reasons(row, current: current, declined: countyFlows.reduce(0) { $0 + $1.declinedMatches })
+                    row.proposed = current.reduce(0) { $0 + $1.proposed }
+                    row.declinedMatches = countyFlows.reduce(0) { $0 + $1.declinedMatches }
+                    for cell in current { row.open[cell.kind, default: 0] += cell.openUnits }
                 }
                 total.needs += row.needs
                 total.demand += row.demand
@@ -102,96 +165,118 @@ struct YearReport {
         return YearReport(year: year, provinceName: province.flatMap { provinces[$0] }, rows: rows)
     }
 
-    /// Why a county is left behind, from what its summaries say.
-    static func reasons(_ row: Row, current: [FillCell], declined: Int) -> String {
-        var reasons: [String] = []
-        reasons.append(
-            row.confirmed == 0
-                ? "nothing confirmed of \(row.demand) units"
-                : "fill \(percent(row.confirmed, row.demand)) below \(Int(ReportCommands.leftBehindBelow * 100))%")
-        let proposed = current.reduce(0) { $0 + $1.proposed }
-        if proposed > 0 { reasons.append("\(proposed) units proposed, not yet answered") }
-        if declined > 0 { reasons.append("\(declined) matches declined") }
-        if proposed == 0 && row.confirmed == 0 && declined == 0 { reasons.append("no match proposed yet") }
-        let open = Kind.allCases.compactMap { kind -> String? in
-            let units = current.filter { $0.kind == kind }.reduce(0) { $0 + $1.openUnits }
-            return units > 0 ? "\(kind.rawValue) \(units)" : nil
-        }
-        if !open.isEmpty { reasons.append("open: " + open.joined(separator: ", ")) }
-        if row.lastDemand > 0 { reasons.append("last year \(percent(row.lastConfirmed, row.lastDemand))") }
-        return reasons.joined(separator: "; ")
-    }
+    // MARK: Filed copies
 
-    static func percent(_ part: Int, _ whole: Int) -> String {
-        ReportCommands.ratio(part, whole).map { fixed($0 * 100, 1) + "%" } ?? "–"
+    /// The rows as a filing stores them: a JSON array of `Row.stored`.
+    var storedRows: String { Record.Value.array(rows.map(\.stored)).json }
+
+    /// The rows of this report that differ from the filed copy's (by code), and the filed rows it
+    /// no longer has.
+    func changes(since filed: YearReport) -> (codes: Set<String>, count: Int) {
+        let before = Dictionary(filed.rows.map { ($0.code, $0.record(.en)) }, uniquingKeysWith: { a, _ in a })
+        let changed = Set(rows.filter { before[$0.code] != $0.record(.en) }.map(\.code))
+        let gone = Set(before.keys).subtracting(rows.map(\.code))
+        return (changed, changed.count + gone.count)
     }
 
     // MARK: Files
 
-    /// A CSV file a province can file: the header, then a line per row.
-    func csv() -> [String] {
-        guard let first = rows.first else { return [Row(level: "", code: "", name: "", province: "").fields.map(\.0).joined(separator: ",")] }
-        return [first.fields.map(\.0).joined(separator: ",")]
-            + rows.map { row in row.fields.map { CSVReader.field(Self.plain($0.1)) }.joined(separator: ",") }
+    /// The summary sentence over the report's province rows.
+    func summary(_ language: ReportLanguage) -> String {
+        let provinces = rows.filter { $0.level == "province" }
+        var units: [Kind: Int] = [:]
+        for row in provinces { units.merge(row.byKind, uniquingKeysWith: +) }
+        return ReportSummary(
+            subject: ReportSummary.subject(provinces.map(\.name), level: "province", language), year: year, side: .west, units: units,
+            people: provinces.reduce(FlowPeople()) { $0 + $1.people }
+        ).sentence(language)
     }
 
-    /// A spreadsheet cell: the text-mode word, but empty for null.
-    static func plain(_ value: Record.Value) -> String {
-        value == .null ? "" : value.spelling
+    /// A CSV file a province can file: the header, a line per row, then the summary sentence as
+    /// a row of level `summary`.
+    func csv(_ language: ReportLanguage) -> [String] {
+        ReportFiles.csv(
+            names: Row(level: "", code: "", name: "", province: "").fields(language).map(\.0), rows.map { $0.fields(language) },
+            summary: summary(language), language)
     }
 
-    /// The same report as a Markdown document: provinces, counties, and the counties left behind.
-    func markdown() -> [String] {
-        let columns = ["Needs", "Demand", "Confirmed", "Fill", "Labour", "Training seats", "School partnerships", "Talents",
-                       "Placed", "Of them poverty-alleviated", "Of them monitored", "Stable 3 months", "Stable 6 months", "Plan", "Of plan", "Last year", "Last fill"]
+    /// The same report as a Markdown document: the summary, the deadline, provinces, counties,
+    /// the counties left behind and, once filed, what changed since.
+    func markdown(_ language: ReportLanguage, filing: ReportFiles.FilingNote) -> [String] {
+        let columns = ["needs", "demand", "confirmed", "fill"].map(language.column) + Kind.allCases.map(language.kind)
+            + ["placed", "poverty-placed", "monitored-placed", "stable-3m", "stable-6m", "plan", "of-plan", "last-year", "last-fill"]
+            .map(language.column)
         func cells(_ row: Row) -> [String] {
             [
-                "\(row.needs)", "\(row.demand)", "\(row.confirmed)", Self.percent(row.confirmed, row.demand),
+                "\(row.needs)", "\(row.demand)", "\(row.confirmed)", ReportLanguage.percent(row.confirmed, row.demand),
             ] + Kind.allCases.map { "\(row.byKind[$0] ?? 0)" } + [
                 "\(row.people.placed)", "\(row.people.poverty)", "\(row.people.monitored)", "\(row.people.stable3)",
-                "\(row.people.stable6)", row.plan.map { "\($0)" } ?? "–", row.plan.map { Self.percent(row.planConfirmed, $0) } ?? "–",
-                "\(row.lastConfirmed) / \(row.lastDemand)", Self.percent(row.lastConfirmed, row.lastDemand),
+                "\(row.people.stable6)", row.plan.map { "\($0)" } ?? "–", row.plan.map { ReportLanguage.percent(row.planConfirmed, $0) } ?? "–",
+                "\(row.lastConfirmed) / \(row.lastDemand)", ReportLanguage.percent(row.lastConfirmed, row.lastDemand),
             ]
         }
         func table(_ first: String, _ rows: [Row]) -> [String] {
-            ["| \(first) | " + columns.joined(separator: " | ") + " | Left behind |",
-             "| --- |" + String(repeating: " ---: |", count: columns.count + 1)]
-                + rows.map { row in
-                    "| \(Self.escaped(row.name)) (\(row.code)) | " + cells(row).joined(separator: " | ") + " | \(row.leftBehind) |"
-                }
+            ReportFiles.markdownTable(
+                [first] + columns + [language.column("left-behind")],
+                rows.map { ["\(ReportFiles.escaped($0.name)) (\($0.code))"] + cells($0) + ["\($0.leftBehind)"] })
         }
         let behind = rows.filter { $0.level == "county" && $0.leftBehind > 0 }
-        return [
-            "# Yearly progress report \(year)" + (provinceName.map { ": \(Self.escaped($0))" } ?? ""),
-            "",
-            "East–west cooperation for the national key assistance counties (东西部协作 · 国家乡村振兴重点帮扶县). "
-                + "Fill is confirmed units over demand; a county with demand is left behind below "
-                + "\(Int(ReportCommands.leftBehindBelow * 100))%. Last year: confirmed / demand in \(year - 1).",
-            "",
-            "## Provinces",
-            "",
-        ] + table("Province", rows.filter { $0.level == "province" }) + [
-            "",
-            "## Counties",
-            "",
-        ] + table("County", rows.filter { $0.level == "county" }) + [
-            "",
-            "## Counties left behind",
-            "",
-        ] + (behind.isEmpty ? ["None."] : behind.map { "- \(Self.escaped($0.name)) (\($0.code)): \(Self.escaped($0.why))" })
-    }
-
-    static func escaped(_ text: String) -> String {
-        text.replacingAll("|", with: "\\|")
+        let title = "# " + language.title(year: year) + (provinceName.map { (language == .en ? ": " : "：") + ReportFiles.escaped($0) } ?? "")
+        let (intro, provincesHeading, countiesHeading, behindHeading, none) =
+            switch language {
+            case .en:
+                (
+                    language.fillNote + " Last year: confirmed / demand in \(year - 1).", "## Provinces", "## Counties",
+                    "## Counties left behind", "None."
+                )
+            case .zh: (language.fillNote + "上年：\(year - 1)年已确认 / 需求总量。", "## 省（区、市）", "## 县", "## 进展滞后的县", "无。")
+            }
+        return [title, "", ReportFiles.escaped(summary(language)), "", ReportFiles.escaped(filing.line), "", intro, "", provincesHeading, ""]
+            + table(language.column("province"), rows.filter { $0.level == "province" }) + ["", countiesHeading, ""]
+            + table(language.column("county"), rows.filter { $0.level == "county" }) + ["", behindHeading, ""]
+            + (behind.isEmpty
+                ? [none] : behind.map { "- \(ReportFiles.escaped($0.name)) (\($0.code)): \(ReportFiles.escaped($0.why(language)))" })
+            + filing.changes
     }
 }
 
-private extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for character in self {
-            if character == target { out += replacement } else { out.append(character) }
+extension YearReport.Row {
+    /// The row a filed copy stored; figures it lacks (filed before they were kept) are 0.
+    init(stored object: [String: Any]) {
+        let int = { (key: String) in (object[key] as? NSNumber)?.intValue ?? 0 }
+        let text = { (key: String) in object[key] as? String ?? "" }
+        let open = object["open"] as? [String: Any] ?? [:]
+        self.init(level: text("level"), code: text("code"), name: text("name"), province: text("province"))
+        needs = int("needs")
+        demand = int("demand")
+        confirmed = int("confirmed")
+        for kind in Kind.allCases {
+            byKind[kind] = int(kind.rawValue)
+            self.open[kind] = (open[kind.rawValue] as? NSNumber)?.intValue ?? 0
         }
-        return out
+        people.placed = int("placed")
+        people.poverty = int("poverty-placed")
+        people.monitored = int("monitored-placed")
+        people.working = int("working")
+        people.reopened = int("reopened")
+        people.stable3 = int("stable-3m")
+        people.stable6 = int("stable-6m")
+        plan = (object["plan"] as? NSNumber)?.intValue
+        planConfirmed = int("plan-confirmed")
+        lastDemand = int("last-demand")
+        lastConfirmed = int("last-confirmed")
+        leftBehind = int("left-behind")
+        proposed = int("proposed")
+        declinedMatches = int("declined-matches")
+    }
+}
+
+extension YearReport {
+    /// The report a filing froze.
+    init(year: Int, provinceName: String?, storedRows: String) throws(ProtocolError) {
+        guard let objects = (try? JSONSerialization.jsonObject(with: Data(storedRows.utf8))) as? [[String: Any]] else {
+            throw ProtocolError(.internal, "the filed report of \(year) cannot be read back")
+        }
+        self.init(year: year, provinceName: provinceName, rows: objects.map(Row.init(stored:)))
     }
 }

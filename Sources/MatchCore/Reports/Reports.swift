@@ -164,19 +164,92 @@ public struct FlowPeople: Sendable, Equatable {
     }
 }
 
-/// A province's target for a year and kind, with the units confirmed towards it.
+/// A province's target for a year and kind, with the units confirmed towards it: for a western
+/// province what its counties were given, for an eastern province or city (`city` set) what it
+/// gave them.
 public struct Plan: Sendable, Equatable {
     public var year: Int
     public var province: String
+    /// Empty for a province's own target; an eastern city's name without its province's.
+    public var city: String
+    public var side: Side
     public var kind: Kind
     public var units: Int
     public var confirmed: Int
 
-    public init(year: Int, province: String, kind: Kind, units: Int, confirmed: Int = 0) {
+    public init(year: Int, province: String, city: String = "", side: Side, kind: Kind, units: Int, confirmed: Int = 0) {
         self.year = year
         self.province = province
+        self.city = city
+        self.side = side
         self.kind = kind
         self.units = units
         self.confirmed = confirmed
+    }
+}
+
+/// What an eastern province's organisations of one city gave in a year, by kind (from match_flow).
+public struct EastFlowCell: Sendable, Equatable {
+    public var province: String
+    /// As the organisations wrote it (苏州市 or 江苏省苏州市); empty when they named none.
+    public var city: String
+    public var kind: Kind
+    public var confirmedUnits: Int
+    public var placedUnits: Int
+
+    public init(province: String, city: String, kind: Kind, confirmedUnits: Int, placedUnits: Int) {
+        self.province = province
+        self.city = city
+        self.kind = kind
+        self.confirmedUnits = confirmedUnits
+        self.placedUnits = placedUnits
+    }
+}
+
+/// One filing of a province's yearly report (REPORT SUBMIT).
+public struct ReportSubmission: Sendable, Equatable {
+    public var id: Int64
+    public var year: Int
+    public var province: String
+    /// 1 for the first filing of this year and province, 2 for the one that replaced it, …
+    public var version: Int
+    /// The rows as `YearReport.storedRows` wrote them.
+    public var rows: String
+    /// The CSV file as filed, whose SHA-256 is `fingerprint`.
+    public var csv: String
+    public var fingerprint: String
+    public var tokenID: Int64?
+    public var label: String
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    public var submittedAt: String
+    /// The day in China (UTC+8) it was filed, which the deadline is judged by.
+    public var submittedOn: Day
+
+    public init(
+        id: Int64, year: Int, province: String, version: Int, rows: String, csv: String, fingerprint: String, tokenID: Int64?,
+        label: String, submittedAt: String, submittedOn: Day
+    ) {
+        self.id = id
+        self.year = year
+        self.province = province
+        self.version = version
+        self.rows = rows
+        self.csv = csv
+        self.fingerprint = fingerprint
+        self.tokenID = tokenID
+        self.label = label
+        self.submittedAt = submittedAt
+        self.submittedOn = submittedOn
+    }
+}
+
+/// The latest filing of each province for a year, and the day it is in China now.
+public struct Filings: Sendable {
+    public var today: Day
+    public var latest: [String: ReportSubmission]
+
+    public init(today: Day, latest: [String: ReportSubmission]) {
+        self.today = today
+        self.latest = latest
     }
 }

@@ -216,4 +216,11 @@ public protocol ReportGateway {
     func flows(_ filter: FlowFilter) throws -> [FlowCell]
     func plans(year: Int?, province: String?) throws -> [Plan]
     func setPlan(_ plan: Plan) throws
+    /// What eastern organisations gave in `year`, by their province, city and kind.
+    func eastFlows(year: Int, province: String?) throws -> [EastFlowCell]
+    /// Stores a filing of a province's report; the store adds its fingerprint (the SHA-256 of
+    /// `csv`), version and time.
+    func submitReport(year: Int, province: String, rows: String, csv: String, by principal: Principal) throws -> ReportSubmission
+    /// The latest filing per province (one province, or all) for `year`.
+    func filings(year: Int, province: String?) throws -> Filings
 }

@@ -261,26 +261,106 @@ struct PGReports: ReportGateway {
     }
 
     func plans(year: Int?, province: String?) throws -> [Plan] {
+        // A western plan counts what its counties were given; an eastern one what its province's
+        // (or city's, however the organisations wrote it) organisations gave.
         try connection.query(
             """
-            SELECT p.year, p.province, p.kind, p.units,
-                   (SELECT coalesce(sum(f.confirmed), 0) FROM need_fill f
-                    WHERE f.year = p.year AND left(f.county, 2) = p.province AND f.kind = p.kind)
-            FROM plan p
+            SELECT p.year, p.province, p.city, r.side, p.kind, p.units,
+                   CASE WHEN r.side = 'west' THEN
+                       (SELECT coalesce(sum(f.confirmed), 0) FROM need_fill f
+                        WHERE f.year = p.year AND left(f.county, 2) = p.province AND f.kind = p.kind)
+                   ELSE
+                       (SELECT coalesce(sum(m.confirmed_units), 0) FROM match_flow m
+                        WHERE m.east_province = p.province AND m.year = p.year AND m.kind = p.kind
+                          AND (p.city = '' OR m.east_city IN (p.city, r.name || p.city)))
+                   END
+            FROM plan p JOIN province r ON r.code = p.province
             WHERE (\(year)::integer IS NULL OR p.year = \(year)) AND (\(province)::text IS NULL OR p.province = \(province))
-            ORDER BY p.year, p.province, p.kind
+            ORDER BY p.year, p.province, p.city, p.kind
             """
         ).rows.map { row in
-            Plan(year: try row.int(0), province: try row.string(1), kind: try PGMatches.kind(row, 2), units: try row.int(3), confirmed: try row.int(4))
+            Plan(
+                year: try row.int(0), province: try row.string(1), city: try row.string(2),
+                side: Side(rawValue: try row.string(3)) ?? .other, kind: try PGMatches.kind(row, 4), units: try row.int(5),
+                confirmed: try row.int(6))
         }
     }
 
     func setPlan(_ plan: Plan) throws {
         try connection.query(
             """
-            INSERT INTO plan (year, province, kind, units) VALUES (\(plan.year), \(plan.province), \(plan.kind.rawValue), \(plan.units))
-            ON CONFLICT (year, province, kind) DO UPDATE SET units = excluded.units
+            INSERT INTO plan (year, province, city, kind, units)
+            VALUES (\(plan.year), \(plan.province), \(plan.city), \(plan.kind.rawValue), \(plan.units))
+            ON CONFLICT (year, province, city, kind) DO UPDATE SET units = excluded.units
             """)
+    }
+
+    func eastFlows(year: Int, province: String?) throws -> [EastFlowCell] {
+        try connection.query(
+            """
+            SELECT m.east_province, m.east_city, m.kind, sum(m.confirmed_units), sum(m.placed_units)
+            FROM match_flow m JOIN province r ON r.code = m.east_province AND r.side = 'east'
+            WHERE m.year = \(year) AND (\(province)::text IS NULL OR m.east_province = \(province))
+            GROUP BY m.east_province, m.east_city, m.kind
+            """
+        ).rows.map { row in
+            EastFlowCell(
+                province: try row.string(0), city: try row.string(1), kind: try PGMatches.kind(row, 2), confirmedUnits: try row.int(3),
+                placedUnits: try row.int(4))
+        }
+    }
+
+    /// The filing columns in `ReportSubmission`'s order; the China day is UTC+8 (no summer time).
+    static let submissionColumns = """
+        s.id, s.year, s.province, (SELECT count(*) FROM report_submission v
+                                   WHERE v.year = s.year AND v.province = s.province AND v.id <= s.id),
+        s.rows::text, s.csv, s.fingerprint, s.token_id, s.label,
+        to_char(s.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        to_char(s.submitted_at AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')
+        """
+
+    static func submission(_ row: PGRow, from index: Int = 0) throws -> ReportSubmission {
+        let day = try row.string(index + 10)
+        guard let submittedOn = Day(day) else { throw PGError(sqlState: nil, message: "a filing's day '\(day)' is not a date") }
+        return ReportSubmission(
+            id: try row.int64(index), year: try row.int(index + 1), province: try row.string(index + 2), version: try row.int(index + 3),
+            rows: try row.string(index + 4), csv: try row.string(index + 5), fingerprint: try row.string(index + 6),
+            tokenID: row[index + 7].flatMap { Int64($0) }, label: try row.string(index + 8), submittedAt: try row.string(index + 9),
+            submittedOn: submittedOn)
+    }
+
+    func submitReport(year: Int, province: String, rows: String, csv: String, by principal: Principal) throws -> ReportSubmission {
+        let id = try connection.query(
+            """
+            INSERT INTO report_submission (year, province, rows, csv, fingerprint, token_id, label)
+            VALUES (\(year), \(province), \(rows)::jsonb, \(csv), encode(sha256(convert_to(\(csv), 'UTF8')), 'hex'),
+                    \(principal.tokenID), \(principal.label))
+            RETURNING id
+            """
+        ).first!.int64(0)
+        return try Self.submission(
+            try connection.query("SELECT \(unsafeSQL: Self.submissionColumns) FROM report_submission s WHERE s.id = \(id)").first!)
+    }
+
+    func filings(year: Int, province: String?) throws -> Filings {
+        let result = try connection.query(
+            """
+            SELECT to_char(now() AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD'), l.*
+            FROM (SELECT 1) one LEFT JOIN LATERAL (
+                SELECT DISTINCT ON (s.province) \(unsafeSQL: Self.submissionColumns)
+                FROM report_submission s
+                WHERE s.year = \(year) AND (\(province)::text IS NULL OR s.province = \(province))
+                ORDER BY s.province, s.id DESC
+            ) l ON true
+            """)
+        let text = try result.first!.string(0)
+        guard let today = Day(text) else { throw PGError(sqlState: nil, message: "today '\(text)' is not a date") }
+        var latest: [String: ReportSubmission] = [:]
+        for row in result.rows where row[1] != nil {
+            let submission = try Self.submission(row, from: 1)
+            latest[submission.province] = submission
+        }
+        return Filings(today: today, latest: latest)
     }
 
     /// The pairing tables as the engine reads them.
@@ -335,3 +415,4 @@ struct PGReports: ReportGateway {
         return [city, provinceName + city]
     }
 }
+
