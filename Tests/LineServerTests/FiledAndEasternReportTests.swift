@@ -147,7 +147,7 @@ struct FiledAndEasternReportTests {
                         let byKind = totals[key]?.byKind ?? [:]
                         let plan = plans.first { $0.0 == code && $0.1 == city }
                         return "level=\(level) code=\(key) name=\(name) province=\(code) confirmed=\(byKind.values.reduce(0, +)) "
-                            + ReportTests.kinds.map { "\($0)=\(byKind[$0] ?? 0)" }.joined(separator: " ")
+                            + ReportTests.reportKinds.map { "\($0)=\(byKind[$0] ?? 0)" }.joined(separator: " ")
                             + " placed=\(totals[key]?.placed ?? 0) plan=\(plan.map { "\($0.3)" } ?? "-") "
                             + "of-plan=\(plan.map { ReportTests.ratio(byKind[$0.2] ?? 0, $0.3) } ?? "-")"
                     }
@@ -159,12 +159,12 @@ struct FiledAndEasternReportTests {
                 #expect(totals["32/苏州市"]!.byKind["labor"]! > 4, "the long spelling joins the city's other matches")
 
                 let csv = try await client.readRecords(after: try await client.request("REPORT side=east year=2027 province=江苏省 format=csv lang=zh"))
-                #expect(csv.first == "层级,代码,名称,所属省份,已确认,转移就业（人）,技能培训（人次）,结对帮扶学校（所）,选派人才（人次）,实际到岗（人）,年度计划,计划完成率")
+                #expect(csv.first == "层级,代码,名称,所属省份,已确认,转移就业（人）,技能培训（人次）,技工院校招生（人）,结对帮扶学校（所）,选派人才（人次）,双向挂职（人次）,实际到岗（人）,年度计划,计划完成率")
                 #expect(csv.dropFirst().first?.hasPrefix("省,32,江苏省,32,") == true, "\(csv)")
                 let jiangsu = totals["32"]!.byKind
                 #expect(
                     csv.last == "小结,,江苏省2027年吸纳重点帮扶县农村劳动力就业\(jiangsu["labor"] ?? 0)人；培训\(jiangsu["training"] ?? 0)人次；"
-                        + "结对帮扶技工院校\(jiangsu["school_partnership"] ?? 0)所；选派专业技术人才\(jiangsu["talent"] ?? 0)人次。,,,,,,,,,")
+                        + "结对帮扶技工院校\(jiangsu["school_partnership"] ?? 0)所；选派专业技术人才\(jiangsu["talent"] ?? 0)人次。,,,,,,,,,,,")
 
                 for (line, message) in [
                     ("PLAN SET year=2027 province=52 city=贵阳市 kind=labor units=1", "city: only eastern provinces set targets per city"),
@@ -335,17 +335,21 @@ struct FiledAndEasternReportTests {
         try await ReportTests.withAdmin { world, client, _ in
             let guizhou = world.needs.filter { $0.year == 2027 && $0.county.hasPrefix("52") }
             let units = { (kind: String) in guizhou.filter { $0.kind == kind }.reduce(0) { $0 + $1.matched } }
+            // 实现就业 counts the people placed on the labour matches (none of them counted as 脱贫劳动力 here).
+            let ids = Set(guizhou.map(\.id))
+            let placed = world.matches.filter { ids.contains($0.need) && world.offers[$0.offer]!.kind == "labor" }.reduce(0) { $0 + $1.placed }
             let sentence =
-                "贵州省2027年通过东西部协作帮助重点帮扶县农村劳动力实现就业\(units("labor"))人；培训\(units("training"))人次；"
+                "贵州省2027年通过东西部协作帮助重点帮扶县农村劳动力实现就业\(placed)人，其中脱贫劳动力0人、防止返贫监测对象0人；稳定就业3个月以上0人，同一单位稳定就业6个月以上0人；培训\(units("training"))人次；"
                 + "结对帮扶技工院校\(units("school_partnership"))所；选派专业技术人才\(units("talent"))人次。"
 
             let csv = try await client.readRecords(after: try await client.request("REPORT year=2027 province=贵州省 format=csv lang=zh"))
             #expect(
                 csv.first
-                    == "层级,代码,名称,所属省份,需求条数,需求总量,已确认,对接率,转移就业（人）,技能培训（人次）,结对帮扶学校（所）,选派人才（人次）,"
-                    + "实际到岗（人）,年度计划,计划完成率,上年需求总量,上年已确认,上年对接率,对接率变化,进展滞后,原因")
+                    == "层级,代码,名称,所属省份,需求条数,需求总量,已确认,对接率,转移就业（人）,技能培训（人次）,技工院校招生（人）,结对帮扶学校（所）,"
+                    + "选派人才（人次）,双向挂职（人次）,实际到岗（人）,其中脱贫劳动力（人）,其中防止返贫监测对象（人）,仍在岗（人）,离岗退回需求（人）,"
+                    + "稳定就业3个月以上（人）,同一单位稳定就业6个月以上（人）,年度计划,计划完成率,上年需求总量,上年已确认,上年对接率,对接率变化,进展滞后,原因")
             #expect(csv.dropFirst().first?.hasPrefix("省,52,贵州省,52,") == true)
-            #expect(csv.last == "小结,,\(sentence)" + String(repeating: ",", count: 18))
+            #expect(csv.last == "小结,,\(sentence)" + String(repeating: ",", count: 26))
             // 晴隆县 gets a tenth of what it asks.
             let behind = try #require(csv.first { $0.hasPrefix("县,522324,") })
             #expect(behind.contains("，低于30%") && !behind.contains("below"), "\(behind)")
@@ -365,9 +369,10 @@ struct FiledAndEasternReportTests {
             let english = try await client.readRecords(after: try await client.request("REPORT year=2027 province=52 format=csv"))
             #expect(
                 english.last
-                    == "summary,,\"贵州省, 2027: helped \(units("labor")) workers of the key assistance counties into jobs; trained \(units("training")); "
+                    == "summary,,\"贵州省, 2027: helped \(placed) workers of the key assistance counties into jobs, of them 0 poverty-alleviated "
+                    + "and 0 under monitoring; 0 in stable work for 3 months or more, 0 with one employer for 6 months; trained \(units("training")); "
                     + "partnered \(units("school_partnership")) technical schools; dispatched \(units("talent")) professionals.\""
-                    + String(repeating: ",", count: 18))
+                    + String(repeating: ",", count: 26))
             #expect(try await client.request("REPORT year=2027 lang=fr").hasPrefix("ERR BAD_ARG lang must be one of en|zh, not 'fr'"))
         }
     }

@@ -87,8 +87,8 @@ struct ReportBinaryTests {
             #expect(try Self.bars(page, chart: "fill-by-county") == [0.1, 0.5, 1.0])
             // 广东 → 广西 and 广东 → 贵州, the province-level pairings with demand, in FILL's order.
             #expect(try Self.bars(page, chart: "fill-by-pairing") == [Self.rounded(35, 110), 1.0])
-            // labor, training, school partnerships, talent: this year, then last.
-            #expect(try Self.bars(page, chart: "units-by-kind") == [35, 10, 0, 0, 0, 0, 10, 0])
+            // labor, training, enrolment, school partnerships, talent, secondment: this year, then last.
+            #expect(try Self.bars(page, chart: "units-by-kind") == [35, 10, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0])
             // 广西 (10/10, nothing last year), 贵州 (35/110 against 10/10).
             #expect(try Self.bars(page, chart: "year-against-last") == [1.0, 0, Self.rounded(35, 110), 1.0])
             #expect(page.contains("<li><b>正安县 (520324)</b>: fill 10.0% below 30%"))
@@ -99,8 +99,9 @@ struct ReportBinaryTests {
             // In Chinese: the headings, the kinds, the reasons and the summary sentence with Guizhou's figures.
             let guizhou = Self.needs.filter { $0.0.hasPrefix("52") && $0.2 == 2027 }
             let units = { (kind: String) in guizhou.filter { $0.1 == kind }.reduce(0) { $0 + $1.4 } }
+            // Nothing was placed: 实现就业 counts the people placed, not the posts confirmed.
             let sentence =
-                "贵州省2027年通过东西部协作帮助重点帮扶县农村劳动力实现就业\(units("labor"))人；培训\(units("training"))人次；"
+                "贵州省2027年通过东西部协作帮助重点帮扶县农村劳动力实现就业0人，其中脱贫劳动力0人、防止返贫监测对象0人；稳定就业3个月以上0人，同一单位稳定就业6个月以上0人；培训\(units("training"))人次；"
                 + "结对帮扶技工院校\(units("school_partnership"))所；选派专业技术人才\(units("talent"))人次。"
             let zhHTML = directory.appending(path: "report-zh.html").path
             let (zhCode, zhOutput) = try await ChildProcess.run(
