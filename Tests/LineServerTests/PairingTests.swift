@@ -114,4 +114,37 @@ struct ConditionQualityTests {
             }
         }
     }
+
+    /// The organisation's stated quality and 就业帮扶基地 status, a condition named by its Chinese
+    /// label, and a link that worked the year before all reach the score and EXPLAIN.
+    @Test func organisationQualityBaseLabelsAndContinuityCount() async throws {
+        try await TestDatabase.with { database in
+            let token = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let admin = try await LineClient.signedIn(port: port, token: token)
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=贵州省 city=贵阳市").hasPrefix("ERR BAD_ARG province: 贵州省 is not a eastern province"))
+                let updated = try await admin.request("ORG UPDATE 1 quality=30 base=yes")
+                #expect(updated.contains(" quality=30 base=yes"), "\(updated)")
+                #expect(try await admin.request("ORG UPDATE 1 quality=51").hasPrefix("ERR BAD_ARG "))
+                // Last year's need of the same county, confirmed with the same organisation.
+                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2026-01-01 to=2026-06-30").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2026-01-01 to=2026-12-31").hasPrefix("OK id=1 "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                #expect(try await admin.request("MATCH ACCEPT 1 side=west").contains(" status=proposed "))
+                #expect(try await admin.request("MATCH ACCEPT 1 side=east").contains(" status=confirmed "))
+                let need = try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=1 from=2027-01-01 to=2027-06-30 conditions=包食宿、社会保险")
+                #expect(need.contains(" conditions=housing,social_insurance "), "\(need)")
+                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=1 from=2027-01-01 to=2027-12-31 conditions=\"包食宿\"").hasPrefix("OK id=2 "))
+                #expect(try await admin.request("MATCH RUN").contains(" proposals=1 "))
+                let lines = try await admin.readRecords(after: try await admin.request("MATCH EXPLAIN 2"))
+                let parts = try #require(lines.first { $0.contains("parts=") })
+                for part in [#"conditions\": 10"#, #"quality\": 30"#, #"base\": 20"#, #"continuity\": 30"#] {
+                    #expect(parts.contains(part), "\(part) in \(parts)")
+                }
+                #expect(try await admin.request("RUN SHOW 2").contains("employmentBase=20"))
+                await admin.close()
+            }
+        }
+    }
 }
