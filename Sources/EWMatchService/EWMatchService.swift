@@ -15,18 +15,19 @@ public struct EWMatchService: Sendable {
     /// in flight finish), then the pool, then the private cluster.
     public let services: [any Service]
 
-    /// `ownsPool`: the pool is one of the services and closes with them (the tests keep theirs,
-    /// which outlives the server). `cluster`: a private PostgreSQL this process started, stopped last.
+    /// `ownsPool`: the pools are among the services and close with them (the tests keep theirs,
+    /// which outlive the server). `readPool`: a standby's, for the reads of read-only commands.
+    /// `cluster`: a private PostgreSQL this process started, stopped last.
     public init(
-        pool: ConnectionPool, ownsPool: Bool, cluster: EmbeddedPostgres?, settings: ServerSettings,
+        pool: ConnectionPool, readPool: ConnectionPool? = nil, ownsPool: Bool, cluster: EmbeddedPostgres?, settings: ServerSettings,
         address: LineServer<CommandHandler>.Configuration, logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
-        handler = CommandHandler(store: PGStore(pool: pool), settings: settings, logger: logger)
+        handler = CommandHandler(store: PGStore(pool: pool, readPool: readPool), settings: settings, logger: logger)
         server = LineServer(configuration: address, responder: handler, logger: logger, onRunning: onRunning)
         var services: [any Service] = []
         if let cluster { services.append(PrivateClusterService(cluster: cluster, logger: logger)) }
-        if ownsPool { services.append(pool) }
+        if ownsPool { services += [pool] + (readPool.map { [$0] } ?? []) }
         services.append(server)
         self.services = services
     }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logging
 import LineServer
@@ -45,6 +46,12 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("shutdown-grace"),
         help: "Seconds commands in flight get to finish after SIGTERM before they are cancelled (rolled back).")
     var shutdownGrace: Int = 10
+    @Option(
+        name: .customLong("read-database-url"),
+        help: ArgumentHelp(
+            "A standby's conninfo for the reads of read-only commands (LIST, SHOW, EXPORT, STATS, …); tokens are still checked on the primary (default: $EWMATCH_READ_DATABASE_URL; none: all on the primary)",
+            valueName: "conninfo"))
+    var readDatabaseURL: String?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -70,11 +77,16 @@ struct Serve: AsyncParsableCommand {
         }
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
+        let readURL = readDatabaseURL ?? ProcessInfo.processInfo.environment["EWMATCH_READ_DATABASE_URL"]
+        let readPool = readURL.flatMap { $0.isEmpty ? nil : $0 }.map {
+            ConnectionPool(conninfo: $0, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
+        }
         let cluster = ownership == .owned ? embedded : nil
         do {
             try await Migrator(pool: pool, logger: logger).migrate()
         } catch {
             await pool.close()
+            await readPool?.close()
             try? cluster?.stop()
             throw error
         }
@@ -84,7 +96,7 @@ struct Serve: AsyncParsableCommand {
             authenticationTimeoutSeconds: authTimeout, dataBlockTimeoutSeconds: dataBlockTimeout,
             dataBlockMinimumBytesPerSecond: dataBlockMinimumRate)
         let service = EWMatchService(
-            pool: pool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace)),
+            pool: pool, readPool: readPool, ownsPool: true, cluster: cluster, settings: settings, address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace)),
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: service.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

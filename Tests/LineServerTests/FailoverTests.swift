@@ -42,4 +42,54 @@ struct FailoverTests {
             WriteLedger.check(ledgers, stored: stored)
         }
     }
+
+    /// Read-only commands read from the standby (`--read-database-url`): with the standby's
+    /// replay paused, a need written through ewmatch (on the primary) is not listed until replay
+    /// resumes, STATS states the standby's lag, and a token revoked on the primary stops reading
+    /// at once although the standby has not replayed the revoke.
+    @Test func readOnlyCommandsReadFromTheStandbyAndStillSeeARevokeAtOnce() async throws {
+        try await ReplicatedClusters.with { clusters in
+            let pool = ConnectionPool(conninfo: clusters.conninfo, size: 4, logger: testLogger)
+            let readPool = ConnectionPool(conninfo: clusters.standby.conninfo, size: 4, logger: testLogger)
+            let token = try await TestDatabase.adminToken(pool: pool)
+            let revoker = try await TestDatabase.adminToken(pool: pool)
+            try await TestServer.with(pool: pool, readPool: readPool) { port in
+                let reader = try await LineClient.signedIn(port: port, token: token)
+                let admin = try await LineClient.signedIn(port: port, token: revoker)
+                let tokenID = try #require(MatchingTests.field("token", in: try await reader.request("WHOAMI")))
+                // The standby has replayed the tokens (AUTH found them on the primary, so wait).
+                var lag: String?
+                for _ in 0..<100 where lag != "0.000" {
+                    lag = MatchingTests.field("replica-lag-s", in: try await reader.request("STATS"))
+                    if lag != "0.000" { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(lag == "0.000")
+
+                _ = try await readPool.withConnection { try $0.query("SELECT pg_wal_replay_pause()") }
+                let added = try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=3 from=2027-01-01 to=2027-02-01")
+                #expect(added.hasPrefix("OK id=1 "), "\(added)")
+                #expect(try await reader.readRecords(after: try await reader.request("NEED LIST")).isEmpty, "the read went to the primary")
+                let shown = try await reader.request("NEED SHOW 1")
+                #expect(shown.hasPrefix("ERR NOT_FOUND "), "\(shown)")
+                let stats = try await reader.request("STATS")
+                let behind = try #require(MatchingTests.field("replica-lag-s", in: stats), "\(stats)")
+                #expect((Double(behind) ?? 0) > 0, "lag while replay is paused: \(behind)")
+
+                #expect(try await admin.request("TOKEN REVOKE \(tokenID)").hasPrefix("OK revoked"))
+                #expect(try await reader.request("NEED LIST").hasPrefix("ERR AUTH_FAILED "))
+                #expect(try await reader.request("STATS").hasPrefix("ERR UNAUTHENTICATED "))
+
+                _ = try await readPool.withConnection { try $0.query("SELECT pg_wal_replay_resume()") }
+                var listed: [String] = []
+                for _ in 0..<100 where listed.isEmpty {
+                    listed = try await admin.readRecords(after: try await admin.request("NEED LIST"))
+                    if listed.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(listed.count == 1, "\(listed)")
+                for client in [reader, admin] { await client.close() }
+            }
+            await readPool.close()
+            await pool.close()
+        }
+    }
 }

@@ -20,13 +20,14 @@ public enum TestServer {
 
     public static func with<T: Sendable>(
         pool: ConnectionPool,
+        readPool: ConnectionPool? = nil,
         settings: ServerSettings = ServerSettings(),
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         try await run(
             { onRunning in
                 EWMatchService(
-                    pool: pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0),
+                    pool: pool, readPool: readPool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0),
                     logger: testLogger, onRunning: onRunning
                 ).services
             }, logger: testLogger, body)
