@@ -4,8 +4,9 @@
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Debian packages the build, the service and the tests need.
-REQUIRED_PACKAGES=(libpq-dev pkg-config postgresql postgresql-contrib netcat-openbsd)
+# Debian packages the build, the service and the tests need (haproxy: the several-instances test
+# runs deploy/haproxy.cfg).
+REQUIRED_PACKAGES=(libpq-dev pkg-config postgresql postgresql-contrib netcat-openbsd haproxy)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
