@@ -79,7 +79,7 @@ struct Serve: AsyncParsableCommand {
             conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
         let readURL = readDatabaseURL ?? ProcessInfo.processInfo.environment["EWMATCH_READ_DATABASE_URL"]
         let readPool = readURL.flatMap { $0.isEmpty ? nil : $0 }.map {
-            ConnectionPool(conninfo: $0, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger)
+            ConnectionPool(conninfo: $0, size: poolSize, leaseTimeout: .seconds(leaseTimeout), logger: logger)
         }
         let cluster = ownership == .owned ? embedded : nil
         do {
