@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "EWMatchService", "LineServer", "PostgresStore", "EmbeddedPostgres", "MatchCore", "MatchingEngine", "CommandProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,8 +5,9 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages the build, the service and the tests need (openssl makes the tests' throwaway
-# certificates and, with ncat, is a TLS client of theirs).
-REQUIRED_PACKAGES=(libpq-dev pkg-config postgresql postgresql-contrib netcat-openbsd openssl ncat)
+# certificates and, with ncat, is a TLS client of theirs; haproxy: the several-instances test runs
+# deploy/haproxy.cfg).
+REQUIRED_PACKAGES=(libpq-dev pkg-config postgresql postgresql-contrib netcat-openbsd openssl ncat haproxy)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

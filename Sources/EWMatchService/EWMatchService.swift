@@ -18,22 +18,24 @@ public struct EWMatchService: Sendable {
     /// server first (commands in flight finish), then the pool, then the private cluster.
     public let services: [any Service]
 
-    /// `ownsPool`: the pool is one of the services and closes with them (the tests keep theirs,
-    /// which outlives the server). `cluster`: a private PostgreSQL this process started, stopped last.
-    /// `metrics`: where the handler and the server record (the pool records where it was told
-    /// to), and the scrape endpoint's address, if any.
+    /// `ownsPool`: the pools are among the services and close with them (the tests keep theirs,
+    /// which outlive the server). `readPool`: a standby's, for the reads of read-only commands.
+    /// `cluster`: a private PostgreSQL this process started, stopped last. `metrics`: where the
+    /// handler and the server record (the pool records where it was told to), and the scrape
+    /// endpoint's address, if any.
     public init(
-        pool: ConnectionPool, ownsPool: Bool, cluster: EmbeddedPostgres?, settings: ServerSettings,
+        pool: ConnectionPool, readPool: ConnectionPool? = nil, ownsPool: Bool, cluster: EmbeddedPostgres?, settings: ServerSettings,
         address: LineServer<CommandHandler>.Configuration, metrics: ServiceMetrics = ServiceMetrics(),
         logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
         handler = CommandHandler(
-            store: PGStore(pool: pool), settings: settings, logger: logger, metrics: CommandMetrics(factory: metrics.factory))
+            store: PGStore(pool: pool, readPool: readPool), settings: settings, logger: logger,
+            metrics: CommandMetrics(factory: metrics.factory))
         server = LineServer(configuration: address, responder: handler, logger: logger, metrics: metrics.factory, onRunning: onRunning)
         var services: [any Service] = []
         if let cluster { services.append(PrivateClusterService(cluster: cluster, logger: logger)) }
-        if ownsPool { services.append(pool) }
+        if ownsPool { services += [pool] + (readPool.map { [$0] } ?? []) }
         services.append(server)
         if let endpoint = metrics.endpoint {
             services.append(

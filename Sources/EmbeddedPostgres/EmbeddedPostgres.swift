@@ -14,12 +14,14 @@ import Glibc
 public final class EmbeddedPostgres: Sendable {
     public static let systemUser = "ewmatch"
     public static let databaseName = "ewmatch"
-    static let port = 5432
+    public static let port = 5432
 
     public let baseDirectory: URL
     private let logger: Logger
     private let binDirectory: URL
     private let runsAsRoot: Bool
+    /// Server settings (`-c name='value'`) added at every start.
+    private let settings: [(String, String)]
 
     public var dataDirectory: URL { baseDirectory.appending(path: "pgdata") }
     public var logFile: URL { baseDirectory.appending(path: "postgres.log") }
@@ -37,8 +39,9 @@ public final class EmbeddedPostgres: Sendable {
         "host=\(socketDirectory.path) port=\(Self.port) user=\(Self.systemUser) dbname=\(Self.databaseName)"
     }
 
-    public init(baseDirectory: URL, logger: Logger) throws {
+    public init(baseDirectory: URL, settings: [(String, String)] = [], logger: Logger) throws {
         self.baseDirectory = baseDirectory.standardizedFileURL
+        self.settings = settings
         self.logger = logger
         self.binDirectory = try Self.findBinDirectory()
         self.runsAsRoot = geteuid() == 0
@@ -75,15 +78,7 @@ public final class EmbeddedPostgres: Sendable {
     /// ewmatch that was killed is stopped first, so every start begins from a known state.
     public func start() throws {
         let fileManager = FileManager.default
-        try fileManager.createDirectory(at: baseDirectory, withIntermediateDirectories: true)
-        try fileManager.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
-        if runsAsRoot {
-            try ensureSystemUser()
-            try makeReachable(baseDirectory)
-            try run("/bin/chown", ["-R", "\(Self.systemUser):", baseDirectory.path, socketDirectory.path])
-        }
-        try run("/bin/chmod", ["0700", baseDirectory.path, socketDirectory.path])
-
+        try prepareDirectories()
         let initialised = fileManager.fileExists(atPath: dataDirectory.appending(path: "PG_VERSION").path)
         if !initialised {
             logger.info("creating a private PostgreSQL cluster", metadata: ["data": "\(dataDirectory.path)"])
@@ -97,12 +92,12 @@ public final class EmbeddedPostgres: Sendable {
             logger.notice("found a postmaster left running by an earlier ewmatch; restarting it")
             try runPostgres("pg_ctl", ["-D", dataDirectory.path, "stop", "-m", "fast", "-w", "-t", "60"])
         }
-        let options = [
+        let options = ([
             "-c listen_addresses=''",
             "-c unix_socket_directories='\(socketDirectory.path)'",
             "-c unix_socket_permissions=0700",
             "-p \(Self.port)",
-        ].joined(separator: " ")
+        ] + settings.map { "-c \($0.0)='\($0.1)'" }).joined(separator: " ")
         try runPostgres(
             "pg_ctl", ["-D", dataDirectory.path, "-l", logFile.path, "-o", options, "-w", "-t", "60", "start"])
         let marker = baseDirectory.appending(path: "database-created")
@@ -114,9 +109,47 @@ public final class EmbeddedPostgres: Sendable {
         logger.info("private PostgreSQL running", metadata: ["socket": "\(socketDirectory.path)"])
     }
 
-    public func stop() throws {
-        try runPostgres("pg_ctl", ["-D", dataDirectory.path, "stop", "-m", "fast", "-w", "-t", "60"])
-        logger.info("private PostgreSQL stopped")
+    /// `fast` rolls back open transactions and shuts down cleanly; `immediate` stops at once,
+    /// as a crash would, and the next start recovers from the WAL.
+    public enum StopMode: String, Sendable { case fast, immediate }
+
+    public func stop(mode: StopMode = .fast) throws {
+        try runPostgres("pg_ctl", ["-D", dataDirectory.path, "stop", "-m", mode.rawValue, "-w", "-t", "60"])
+        logger.info("private PostgreSQL stopped", metadata: ["mode": "\(mode.rawValue)"])
+    }
+
+    /// Makes this cluster a streaming standby of `primary` (which must be running): a base backup
+    /// with the recovery settings written (`pg_basebackup -R`). `start()` then runs it as a hot
+    /// standby following the primary; `promote()` turns it into a primary.
+    public func createStandby(of primary: EmbeddedPostgres) throws {
+        try prepareDirectories()
+        try runPostgres(
+            "pg_basebackup",
+            [
+                "-D", dataDirectory.path, "-R", "-X", "stream", "-c", "fast", "--no-sync",
+                "-h", primary.socketDirectory.path, "-p", "\(Self.port)", "-U", Self.systemUser,
+            ])
+        // The database came with the backup.
+        try Data().write(to: baseDirectory.appending(path: "database-created"))
+    }
+
+    /// Ends a standby's recovery: it accepts writes once this returns.
+    public func promote() throws {
+        try runPostgres("pg_ctl", ["-D", dataDirectory.path, "promote", "-w", "-t", "60"])
+        logger.notice("PostgreSQL standby promoted")
+    }
+
+    /// The base directory and the socket directory, owned by the cluster's user and private to it.
+    private func prepareDirectories() throws {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: baseDirectory, withIntermediateDirectories: true)
+        try fileManager.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
+        if runsAsRoot {
+            try ensureSystemUser()
+            try makeReachable(baseDirectory)
+            try run("/bin/chown", ["-R", "\(Self.systemUser):", baseDirectory.path, socketDirectory.path])
+        }
+        try run("/bin/chmod", ["0700", baseDirectory.path, socketDirectory.path])
     }
 
     public var isRunning: Bool {
@@ -199,7 +232,9 @@ public final class EmbeddedPostgres: Sendable {
         }
     }
 
-    static func findBinDirectory() throws -> URL {
+    /// Where the PostgreSQL server and client programs are (`EWMATCH_PG_BINDIR`, else the newest
+    /// under /usr/lib/postgresql, else `PATH`).
+    public static func findBinDirectory() throws -> URL {
         let fileManager = FileManager.default
         if let explicit = ProcessInfo.processInfo.environment["EWMATCH_PG_BINDIR"] {
             return URL(fileURLWithPath: explicit)

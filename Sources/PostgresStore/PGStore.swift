@@ -6,11 +6,14 @@ import Synchronization
 /// hop to the pool's thread; its body runs there, synchronously, over the table gateways.
 public struct PGStore: Store {
     let pool: ConnectionPool
+    /// A standby's pool for the reads of read-only commands; nil: they read from `pool`.
+    let readPool: ConnectionPool?
     /// Group commit for NEED ADD outside batches.
     private let needWriter: WriteCombiner<NeedSubmission, NeedInsertOutcome>
 
-    public init(pool: ConnectionPool) {
+    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil) {
         self.pool = pool
+        self.readPool = readPool
         // One statement per group: it is its own transaction, committed before anyone hears OK.
         // Inside BEGIN … COMMIT rather than on its own, so that a connection lost before the
         // commit is known to have stored nothing (UNAVAILABLE, or a retry on a fresh connection).
@@ -50,6 +53,16 @@ public struct PGStore: Store {
             if let token, try !gateways.tokens.isValid(token) { throw StoreError.tokenRevoked }
             return try body(gateways)
         }
+    }
+
+    /// On the standby, after the token check on the primary: a revoke replicates late (or not at
+    /// all while the standby's replay waits), and must stop the token at once.
+    public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        guard let readPool else { return try await read(token: token, body) }
+        if let token {
+            guard try await inUnit(pool, { try PGTokens(connection: $0).isValid(token) }) else { throw StoreError.tokenRevoked }
+        }
+        return try await inUnit(readPool) { try body(Self.gateways($0)) }
     }
 
     public func write<T: Sendable>(audit: AuditEntry, _ body: @escaping @Sendable (Gateways, inout AuditEntry) throws -> T)
@@ -93,6 +106,10 @@ public struct PGStore: Store {
 
     /// One lease, one hop to the pool's thread. A cancelled task cancels the statement running.
     private func inUnit<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await inUnit(pool, body)
+    }
+
+    private func inUnit<T: Sendable>(_ pool: ConnectionPool, _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await Self.translatingErrors {
             let lease = try await pool.lease(long: false)
             defer { pool.release(lease) }

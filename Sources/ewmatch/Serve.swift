@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logging
 import LineServer
@@ -8,6 +9,7 @@ import UnixSignals
 import EmbeddedPostgres
 import EWMatchService
 import NIOCore
+import CoreMetrics
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,6 +60,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics at GET /metrics on this HTTP port (0 picks one).")
     var metricsPort: Int?
     @Option(name: .customLong("metrics-host"), help: "Address of the metrics port.") var metricsHost: String = "127.0.0.1"
+    @Option(
+        name: .customLong("read-database-url"),
+        help: ArgumentHelp(
+            "A standby's conninfo for the reads of read-only commands (LIST, SHOW, EXPORT, STATS, …); tokens are still checked on the primary (default: $EWMATCH_READ_DATABASE_URL; none: all on the primary)",
+            valueName: "conninfo"))
+    var readDatabaseURL: String?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -108,11 +116,17 @@ struct Serve: AsyncParsableCommand {
         let pool = ConnectionPool(
             conninfo: conninfo, size: poolSize, longLimit: longUnits, leaseTimeout: .seconds(leaseTimeout), logger: logger,
             metrics: metrics.factory)
+        let readURL = readDatabaseURL ?? ProcessInfo.processInfo.environment["EWMATCH_READ_DATABASE_URL"]
+        let readPool = readURL.flatMap { $0.isEmpty ? nil : $0 }.map {
+            // Its gauges would share the primary's series: the standby's pool is not measured.
+            ConnectionPool(conninfo: $0, size: poolSize, leaseTimeout: .seconds(leaseTimeout), logger: logger, metrics: NOOPMetricsHandler.instance)
+        }
         let cluster = ownership == .owned ? embedded : nil
         do {
             try await Migrator(pool: pool, logger: logger).migrate()
         } catch {
             await pool.close()
+            await readPool?.close()
             try? cluster?.stop()
             throw error
         }
@@ -122,7 +136,7 @@ struct Serve: AsyncParsableCommand {
             authenticationTimeoutSeconds: authTimeout, dataBlockTimeoutSeconds: dataBlockTimeout,
             dataBlockMinimumBytesPerSecond: dataBlockMinimumRate)
         let service = EWMatchService(
-            pool: pool, ownsPool: true, cluster: cluster, settings: settings,
+            pool: pool, readPool: readPool, ownsPool: true, cluster: cluster, settings: settings,
             address: .init(host: host, port: port, shutdownGrace: .seconds(shutdownGrace), tls: certificates), metrics: metrics,
             logger: logger)
         // Last, so that it is the first to stop.

@@ -176,7 +176,7 @@ struct ReportTests {
                     == "OK counties=\(counties) organisations=2 needs=\(world.needs.count) open-needs=\(open.count) "
                     + "open-units=\(open.reduce(0) { $0 + $1.quantity - $1.matched }) offers=8 open-offers=8 open-capacity=800000 "
                     + "proposed=\(count("proposed")) confirmed=\(count("confirmed")) declined=\(count("declined")) "
-                    + "last-run=\(world.run) last-run-at=\(Self.field(try await client.request("STATS"), "last-run-at")!)")
+                    + "last-run=\(world.run) last-run-at=\(Self.field(try await client.request("STATS"), "last-run-at")!) replica-lag-s=-")
         }
     }
 

@@ -21,6 +21,7 @@ public enum TestServer {
 
     public static func with<T: Sendable>(
         pool: ConnectionPool,
+        readPool: ConnectionPool? = nil,
         settings: ServerSettings = ServerSettings(),
         tls: TLSCertificates? = nil,
         metrics: ServiceMetrics = ServiceMetrics(),
@@ -29,7 +30,7 @@ public enum TestServer {
         try await run(
             { onRunning in
                 EWMatchService(
-                    pool: pool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0, tls: tls),
+                    pool: pool, readPool: readPool, ownsPool: false, cluster: nil, settings: settings, address: .init(host: "127.0.0.1", port: 0, tls: tls),
                     metrics: metrics, logger: testLogger, onRunning: onRunning
                 ).services
             }, logger: testLogger, body)

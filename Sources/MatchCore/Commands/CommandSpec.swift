@@ -47,6 +47,12 @@ public struct CommandSpec: Sendable {
     public var summary: String
     public var access: Access
     public var requiresAuth: Bool { access != .open }
+    /// Only reads: LIST, SHOW and EXPORT commands, STATS, UNMET, FILL, REPORT, PAIRING FLOW and
+    /// AUDIT. Their reads may be answered by a standby (`serve --read-database-url`).
+    public var readOnly: Bool {
+        ["LIST", "SHOW", "EXPORT"].contains(name.split(separator: " ").last ?? "")
+            || ["STATS", "UNMET", "FILL", "REPORT", "PAIRING FLOW", "AUDIT"].contains(name)
+    }
     /// The request line is followed by a data block (see LineFramer).
     public var takesDataBlock: Bool
     public var run: Run
@@ -88,9 +94,11 @@ public struct CommandContext: Sendable {
     /// The batch's unit inside a batch, else the store's own units.
     private var units: any UnitRunner { batch ?? store }
 
-    /// A read: one connection, the token checked first.
+    /// A read: one connection, the token checked first. A read-only command outside a batch
+    /// reads where the store sends such reads (a standby, when there is one).
     public func read<T: Sendable>(_ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
-        try await units.read(token: principal?.tokenID, body)
+        if batch == nil && spec.readOnly { return try await store.readOnlyCommand(token: principal?.tokenID, body) }
+        return try await units.read(token: principal?.tokenID, body)
     }
 
     /// A write: one transaction holding the body's changes and their audit entry (target and

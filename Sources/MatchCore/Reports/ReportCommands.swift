@@ -32,6 +32,7 @@ enum ReportCommands {
                 ("proposed", .int(stats.proposedMatches)), ("confirmed", .int(stats.confirmedMatches)),
                 ("declined", .int(stats.declinedMatches)), ("last-run", stats.lastRun.map { .integer($0) } ?? .null),
                 ("last-run-at", .optional(stats.lastRunAt)),
+                ("replica-lag-s", stats.replicaLagSeconds.map { .decimal($0) } ?? .null),
             ]))
     }
 

@@ -15,6 +15,9 @@ public struct Stats: Sendable {
     public var declinedMatches = 0
     public var lastRun: Int64?
     public var lastRunAt: String?
+    /// Seconds the server that answered is behind its primary (decimal text), when it is a
+    /// standby; nil on the primary.
+    public var replicaLagSeconds: String?
     public init() {}
 }
 

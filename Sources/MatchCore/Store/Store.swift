@@ -25,6 +25,11 @@ public protocol Store: UnitRunner {
     /// (group commit), each answered once its group has committed.
     func submitNeed(_ need: Need, audit: AuditEntry) async throws -> NeedInsertOutcome
 
+    /// A read of a read-only command (`CommandSpec.readOnly`): like `read`, but the store may
+    /// answer it from a standby, a little behind the primary. The token is still checked
+    /// against the primary's state, so a revoke stops it at once.
+    func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T
+
     /// How many connections long units may hold at once, and how long a command waits for a
     /// connection before it is answered `busy`; CAPA announces both.
     var longUnitLimit: Int { get }
@@ -46,6 +51,11 @@ public protocol LongUnit: UnitRunner, AnyObject {
 }
 
 extension Store {
+    /// A store with a single database reads everything there.
+    public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
+        try await read(token: token, body)
+    }
+
     /// A long unit for the length of `body`: committed when it returns, rolled back when it
     /// throws (or when `commit` is false, as for a dry run).
     public func withLongUnit<T: Sendable>(

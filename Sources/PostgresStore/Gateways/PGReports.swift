@@ -24,7 +24,13 @@ struct PGReports: ReportGateway {
                    (SELECT count(*) FROM organisation),
                    f.needs, f.open_needs, f.open_units, o.offers, o.open_offers, o.open_capacity,
                    m.proposed, m.confirmed, m.declined, r.id,
-                   to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                   to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                   -- A standby that has replayed all it received is current; otherwise it is as
+                   -- old as the last transaction it replayed.
+                   CASE WHEN pg_is_in_recovery() THEN
+                       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0.000
+                            ELSE round(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 3) END::text
+                   END
             FROM (SELECT coalesce(sum(needs), 0) AS needs, coalesce(sum(open_needs), 0) AS open_needs,
                          coalesce(sum(open_units), 0) AS open_units
                   FROM need_fill
@@ -55,6 +61,7 @@ struct PGReports: ReportGateway {
         stats.declinedMatches = try row.int(10)
         stats.lastRun = row[11].flatMap { Int64($0) }
         stats.lastRunAt = row[12]
+        stats.replicaLagSeconds = row[13]
         return stats
     }
 
