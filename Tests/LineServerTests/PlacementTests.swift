@@ -138,6 +138,14 @@ struct PlacementTests {
                 let province = try #require(report.first { $0["code"] as? String == "52" })
                 for (field, value) in expected { #expect(Self.int(province[field]) == value, "REPORT 52 \(field)") }
 
+                // The province files its report in Chinese; the sentence says what the rows add up to.
+                _ = try await Self.json(admin, "REPORT SUBMIT year=\(year) province=52")
+                let filed = try await Self.json(admin, "REPORT year=\(year) province=52 submitted lang=zh").header
+                let sentence = try #require(filed["summary"] as? String)
+                #expect(
+                    sentence.contains(
+                        "帮助重点帮扶县农村劳动力实现就业15人，其中脱贫劳动力8人、防止返贫监测对象2人；稳定就业3个月以上13人，同一单位稳定就业6个月以上9人"),
+                    "\(sentence)")
                 _ = try await Self.json(admin, "PLAN SET year=\(year) province=贵州省 kind=labor units=100")
                 let plans = try await Self.json(admin, "PLAN LIST year=\(year) province=52").records
                 #expect(plans.map { Self.int($0["confirmed"]) } == [total])
