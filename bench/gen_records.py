@@ -41,13 +41,17 @@ def main():
             province = east[i % len(east)]
             f.write(f"enterprise\t企业 {i}\t{province}\t{cities[province]}\n")
     with open(out / "needs.csv", "w", encoding="utf-8") as f:
-        f.write("county,kind,occupations,qty,from,to,priority,poverty\n")
+        # school and partnership: a school partnership names the western school and its partner
+        # (the organisations here are enterprises: 企校合作); no random draw, so the rows stay as they were.
+        f.write("county,kind,occupations,qty,from,to,priority,poverty,school,partnership\n")
         for _ in range(n_needs):
             kind = rng.choices(kinds, [40, 30, 10, 20])[0]
             tags = sorted(set(rng.choices(by_kind[kind], k=rng.choices([1, 2, 3], [70, 25, 5])[0])))
             start, end = window(rng, 28)
-            f.write(f"{rng.choice(counties)},{kind},{';'.join(tags)},{rng.randint(1, 120)},{start},{end},"
-                    f"{rng.choices([1, 2, 3, 4, 5], [15, 25, 30, 20, 10])[0]},{'yes' if rng.random() < 0.4 else 'no'}\n")
+            county = rng.choice(counties)
+            school = f"{county} 职业技术学校,enterprise" if kind == "school_partnership" else ","
+            f.write(f"{county},{kind},{';'.join(tags)},{rng.randint(1, 120)},{start},{end},"
+                    f"{rng.choices([1, 2, 3, 4, 5], [15, 25, 30, 20, 10])[0]},{'yes' if rng.random() < 0.4 else 'no'},{school}\n")
     with open(out / "offers.csv", "w", encoding="utf-8") as f:
         f.write("org,kind,occupations,capacity,from,to\n")
         for _ in range(n_offers):

@@ -202,7 +202,7 @@ public struct CandidateBuilder: Sendable {
             for j32 in found {
                 let j = Int(j32)
                 let overlap = min(needEnd, table.offerEnd[j]) - max(needStart, table.offerStart[j])
-                guard overlap > 0, need.variant.agrees(with: offers[j].variant) else { continue }
+                guard overlap > 0, need.variant.agrees(with: table.offerVariant[j]) else { continue }
                 if !declined.isEmpty && declined.contains(PairID(need: need.id, offer: offers[j].id)) { continue }
                 let fit = table.fit(need: i, offer: j)
                 guard fit > 0 else { continue }
@@ -210,7 +210,7 @@ public struct CandidateBuilder: Sendable {
                 let total = occupation + pairingPoints[table.pairing(need: i, offer: j)] + base
                     + w.fullOverlap * Int64(overlap) / length
                     + w.perCondition * Int64((wanted & table.offerConditions[j]).nonzeroBitCount)
-                    + w.perQualityPoint * Int64(table.offerQuality[j]) + (offers[j].employmentBase ? w.employmentBase : 0)
+                    + w.perQualityPoint * Int64(table.offerQuality[j]) + (table.offerBase[j] ? w.employmentBase : 0)
                     + (!continued.isEmpty && continued.contains(PairID(need: need.id, offer: offers[j].id)) ? w.continuity : 0)
                 edgeNeed.append(Int32(i))
                 edgeOffer.append(j32)
@@ -253,6 +253,8 @@ private struct CompactRecords {
     var offerStart: [Int]
     var offerEnd: [Int]
     var offerQuality: [Int]
+    var offerVariant: [KindVariant]
+    var offerBase: [Bool]
     var offerConditions: [UInt8]
     var needConditions: [UInt8]
     /// Pairing level by (need province, offer province) and the county-level pairs.
@@ -304,6 +306,8 @@ private struct CompactRecords {
         offerStart = offers.map(\.window.start)
         offerEnd = offers.map(\.window.end)
         offerQuality = offers.map(\.quality)
+        offerVariant = offers.map(\.variant)
+        offerBase = offers.map(\.employmentBase)
         func mask(_ s: Set<Condition>) -> UInt8 {
             var m: UInt8 = 0
             for (k, c) in Condition.allCases.enumerated() where s.contains(c) { m |= 1 << k }

@@ -44,7 +44,8 @@ extension Day {
         Day(dayNumber: (secondsSince1970 + 8 * 3600) / 86_400) ?? Day("2100-12-31")!
     }
 
-    private static func text(_ year: Int, _ month: Int, _ day: Int) -> String {
+    /// `YYYY-MM-DD`, zero-padded: the form days are written and read in.
+    static func text(_ year: Int, _ month: Int, _ day: Int) -> String {
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
