@@ -15,7 +15,7 @@ public struct EWMatchService: Sendable {
     public let handler: CommandHandler
     public let server: LineServer<CommandHandler>
     /// In start order. A `ServiceGroup` shuts them down in reverse: the metrics endpoint and the
-    /// server first (commands in flight finish), then the pool, then the private cluster.
+    /// server first (commands in flight finish), then the token watch, the pool, the private cluster.
     public let services: [any Service]
 
     /// `ownsPool`: the pools are among the services and close with them (the tests keep theirs,
@@ -29,14 +29,15 @@ public struct EWMatchService: Sendable {
         logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
+        let tokenWatch = TokenWatch(conninfo: pool.conninfo, logger: logger)
         handler = CommandHandler(
-            store: PGStore(pool: pool, readPool: readPool), settings: settings, logger: logger,
+            store: PGStore(pool: pool, readPool: readPool, tokenWatch: tokenWatch), settings: settings, logger: logger,
             metrics: CommandMetrics(factory: metrics.factory))
         server = LineServer(configuration: address, responder: handler, logger: logger, metrics: metrics.factory, onRunning: onRunning)
         var services: [any Service] = []
         if let cluster { services.append(PrivateClusterService(cluster: cluster, logger: logger)) }
         if ownsPool { services += [pool] + (readPool.map { [$0] } ?? []) }
-        services.append(server)
+        services += [tokenWatch, server]
         if let endpoint = metrics.endpoint {
             services.append(
                 MetricsEndpoint(

@@ -15,6 +15,8 @@ import Synchronization
 /// Connections open lazily and are replaced when the server has gone away, so the service
 /// outlives a PostgreSQL restart.
 public final class ConnectionPool: Service, Sendable {
+    /// Where its connections go, for a connection of another kind to the same database.
+    public let conninfo: String
     public let size: Int
     public let longLimit: Int
     public let leaseTimeout: Duration
@@ -55,6 +57,7 @@ public final class ConnectionPool: Service, Sendable {
         metrics: any MetricsFactory = MetricsSystem.factory, probeInterval: Duration = .seconds(10)
     ) {
         precondition(size > 0)
+        self.conninfo = conninfo
         self.probeInterval = probeInterval
         metricsFactory = metrics
         inUse = Gauge(label: "ewmatch_pool_connections_in_use", factory: metrics)

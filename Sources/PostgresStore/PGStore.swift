@@ -10,10 +10,13 @@ public struct PGStore: Store {
     let readPool: ConnectionPool?
     /// Group commit for NEED ADD outside batches.
     private let needWriter: WriteCombiner<NeedSubmission, NeedInsertOutcome>
+    /// The tokens known valid, so reads skip their check; nil: every read checks in PostgreSQL.
+    let tokenWatch: TokenWatch?
 
-    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil) {
+    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil, tokenWatch: TokenWatch? = nil) {
         self.pool = pool
         self.readPool = readPool
+        self.tokenWatch = tokenWatch
         // One statement per group: it is its own transaction, committed before anyone hears OK.
         // Inside BEGIN … COMMIT rather than on its own, so that a connection lost before the
         // commit is known to have stored nothing (UNAVAILABLE, or a retry on a fresh connection).
@@ -49,18 +52,25 @@ public struct PGStore: Store {
 
     public func read<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         try await inUnit { connection in
-            let gateways = Self.gateways(connection)
-            if let token, try !gateways.tokens.isValid(token) { throw StoreError.tokenRevoked }
-            return try body(gateways)
+            if let token, try !isValid(token, on: connection) { throw StoreError.tokenRevoked }
+            return try body(Self.gateways(connection))
         }
+    }
+
+    /// A read's token check: from the watch's memory when it knows the token, else one query.
+    /// (Writes check their token in the statement that records their audit entry.)
+    private func isValid(_ token: Int64, on connection: PGConnection) throws -> Bool {
+        let tokens = PGTokens(connection: connection)
+        guard let tokenWatch else { return try tokens.isValid(token) }
+        return try tokenWatch.isValid(token) { try tokens.validity(token) }
     }
 
     /// On the standby, after the token check on the primary: a revoke replicates late (or not at
     /// all while the standby's replay waits), and must stop the token at once.
     public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         guard let readPool else { return try await read(token: token, body) }
-        if let token {
-            guard try await inUnit(pool, { try PGTokens(connection: $0).isValid(token) }) else { throw StoreError.tokenRevoked }
+        if let token, tokenWatch?.isValid(token, check: { nil }) != true {
+            guard try await inUnit(pool, { try isValid(token, on: $0) }) else { throw StoreError.tokenRevoked }
         }
         return try await inUnit(readPool) { try body(Self.gateways($0)) }
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CommandProtocol
 import Foundation
+import MatchCore
+import Synchronization
 
 /// `ewmatch match run`: a matching run from the shell or cron, through a running server.
 struct MatchCommand: ParsableCommand {
@@ -39,12 +41,16 @@ struct MatchCommand: ParsableCommand {
             }
             if dry { words.append("dry") }
             let reply: String
+            var watcher: PhaseWatcher?
             do {
-                reply = try server.connect(format: json ? .json : .text).request(words.joined(separator: " "))
+                let connection = try server.connect(format: json ? .json : .text)
+                if !json && isatty(2) == 1 { watcher = PhaseWatcher(server: server, signedIn: connection.signedIn ?? "") }
+                reply = try connection.request(words.joined(separator: " "))
             } catch let refused as RefusedToken where json {
                 reply = refused.reply
             }
             let ok = ServerConnection.isOK(reply)
+            watcher?.finish(reply: ok ? reply : nil)
             if json {
                 // Scripts read one object from stdout, whatever the outcome; the exit code says which.
                 print(reply)
@@ -55,5 +61,66 @@ struct MatchCommand: ParsableCommand {
             }
             if !ok { throw ExitCode(1) }
         }
+    }
+}
+
+/// On a terminal, shows a run's phases as they pass: a second connection reads `RUN PROGRESS`
+/// four times a second while the first waits for `MATCH RUN`'s reply, and each phase is printed
+/// on stderr once it has passed; the reply's own figures complete what the polls missed.
+final class PhaseWatcher: @unchecked Sendable {
+    private let stopped = Mutex(false)
+    private let printed = Mutex<[String]>([])
+    private let done = DispatchSemaphore(value: 0)
+    private let token: String?
+
+    init(server: ServerOptions, signedIn: String) {
+        token = Self.fields(signedIn)["token"]
+        Thread.detachNewThread { [self] in
+            defer { done.signal() }
+            guard let token, let connection = try? server.connect() else { return }
+            while !stopped.withLock({ $0 }) {
+                guard (try? connection.send(Array("RUN PROGRESS\n".utf8))) != nil, let (_, records) = try? connection.readReply()
+                else { return }
+                if let run = records.map(Self.fields).first(where: { $0["token"] == token }) {
+                    show(passed: run, current: run["phase"].map { ($0, run["phase-s"] ?? "") })
+                }
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+    }
+
+    /// Stops polling and prints the phases not yet shown from the run's reply (nil: it failed).
+    func finish(reply: String?) {
+        stopped.withLock { $0 = true }
+        done.wait()
+        if let reply { show(passed: Self.fields(reply), current: nil) } else { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    /// Prints the phases in `fields` not printed yet, in their order, then the one under way.
+    private func show(passed fields: [String: String], current: (String, String)?) {
+        var text = "\r\u{1B}[K"
+        printed.withLock { printed in
+            for phase in RunPhases.names where !printed.contains(phase) {
+                guard let seconds = fields["\(phase)-s"] else { break }
+                printed.append(phase)
+                text += Self.line(phase, seconds) + "\n"
+            }
+        }
+        if let (phase, seconds) = current { text += Self.line(phase, seconds) + " …" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    private static func line(_ phase: String, _ seconds: String) -> String {
+        phase.padding(toLength: 14, withPad: " ", startingAt: 0) + seconds.padding(toLength: 8, withPad: " ", startingAt: 0) + " s"
+    }
+
+    /// A reply line's `key=value` words (the values here are never quoted).
+    static func fields(_ line: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for word in line.split(separator: " ") {
+            guard let equals = word.firstIndex(of: "=") else { continue }
+            fields[String(word[..<equals])] = String(word[word.index(after: equals)...])
+        }
+        return fields
     }
 }

@@ -30,6 +30,7 @@ struct ServerOptions: ParsableArguments {
         }
         let reply = try connection.request("AUTH \(secret)")
         guard ServerConnection.isOK(reply) else { throw RefusedToken(reply: reply) }
+        connection.signedIn = reply
         return connection
     }
 
@@ -51,6 +52,8 @@ struct ServerOptions: ParsableArguments {
 final class ServerConnection {
     private let channel: any Channel
     private let inbox: ReplyInbox
+    /// AUTH's reply (`OK token=<id> role=…`), once signed in.
+    fileprivate(set) var signedIn: String?
 
     /// With `tls`, the server's certificate must be valid for `host` (a name, or an address in
     /// the certificate's IP entries).

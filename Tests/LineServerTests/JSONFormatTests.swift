@@ -85,14 +85,14 @@ struct JSONFormatTests {
                 #expect(Self.isNumber(need["qty"]) && Self.isNumber(need["matched"]) && need["poverty"] as? Bool == false, "\(need)")
 
                 let run = try await Self.reply(client, "MATCH RUN")[0]
-                for figure in ["run", "proposals", "needs", "units", "score", "gini", "min-county-fill", "solve-s"] {
+                for figure in ["run", "proposals", "needs", "units", "score", "gini", "min-county-fill", "total-s"] + RunPhases.names.map({ "\($0)-s" }) {
                     #expect(Self.isNumber(run[figure]), "MATCH RUN \(figure): \(run)")
                 }
                 let id = try #require((run["run"] as? NSNumber)?.int64Value)
 
                 let runs = try await Self.reply(client, "RUN LIST")
                 let listed = try #require(runs.first { ($0["id"] as? NSNumber)?.int64Value == id })
-                for figure in ["needs", "offers", "pairs", "units", "gini", "seconds"] {
+                for figure in ["needs", "offers", "pairs", "units", "gini", "total-s"] + RunPhases.names.map({ "\($0)-s" }) {
                     #expect(Self.isNumber(listed[figure]), "RUN LIST \(figure): \(listed)")
                 }
                 let shown = try await Self.reply(client, "RUN SHOW \(id)")[0]

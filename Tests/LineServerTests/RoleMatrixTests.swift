@@ -115,6 +115,7 @@ struct RoleMatrixTests {
         },
         Row(command: "OFFER EXPORT", allowed: everyone) { _ in "OFFER EXPORT" },
         Row(command: "MATCH RUN", allowed: adminOnly) { _ in "MATCH RUN dry" },
+        Row(command: "RUN PROGRESS", allowed: adminOnly) { _ in "RUN PROGRESS" },
         Row(command: "RUN LIST", allowed: everyone) { _ in "RUN LIST" },
         Row(command: "RUN SHOW", allowed: everyone) { f in "RUN SHOW \(f.run)" },
         Row(command: "RUN DIFF", allowed: everyone) { f in "RUN DIFF \(f.run) \(f.run)" },

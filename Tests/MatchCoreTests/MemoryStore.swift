@@ -453,6 +453,7 @@ final class MemoryUnit: TokenGateway, AuditGateway, RegistryGateway, NeedGateway
     func storeRun(_ run: RunRecord, proposals: [Proposal], filter: RunFilter, startedBy: Int64) throws -> Int64 {
         throw NotKeptInMemory(what: "runs")
     }
+    func addFigures(run: Int64, _ figures: [(String, String)]) throws { throw NotKeptInMemory(what: "runs") }
     func runs(page: Page) throws -> [RunRecord] { throw NotKeptInMemory(what: "runs") }
     func run(id: Int64) throws -> RunRecord? { throw NotKeptInMemory(what: "runs") }
     func proposals(run: Int64) throws -> [PairID: (units: Int64, score: Int64)] { throw NotKeptInMemory(what: "runs") }

@@ -51,4 +51,51 @@ struct MatchRunBinaryTests {
             }
         }
     }
+
+    /// On a terminal (`script` gives the binary one) the phases appear as they pass. The run
+    /// waits in its load phase while another run, in an open batch, holds the run lock: that is
+    /// when RUN PROGRESS, from a third connection, must show it.
+    @Test func showsThePhasesAsTheyPassOnATerminal() async throws {
+        try await TestDatabase.with { database in
+            let admin = try await database.adminToken()
+            try await TestServer.with(database: database) { port in
+                let holder = try await LineClient.connectReady(port: port).0
+                #expect(try await holder.request("AUTH \(admin)").hasPrefix("OK "))
+                for line in [
+                    "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
+                    "NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30",
+                    "OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31", "BEGIN", "MATCH RUN",
+                ] {
+                    #expect(try await holder.request(line).hasPrefix("OK "), "\(line)")
+                }
+                let watcher = try await LineClient.connectReady(port: port).0
+                #expect(try await watcher.request("AUTH \(admin)").hasPrefix("OK "))
+                #expect(try await watcher.readRecords(after: try await watcher.request("RUN PROGRESS")).isEmpty)
+
+                let command = "\(BinaryTests.binary) match run --wait 60 --port \(port) --token \(admin)"
+                let cli = try ChildProcess("/usr/bin/script", ["-qec", command, "/dev/null"])
+                var progress: [String] = []
+                for _ in 0..<200 where progress.isEmpty {
+                    progress = try await watcher.readRecords(after: try await watcher.request("RUN PROGRESS"))
+                    if progress.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                #expect(progress.count == 1 && progress.first?.contains("phase=load ") == true, "\(progress)")
+                #expect(progress.first?.contains("elapsed-s=") == true && progress.first?.contains("candidates-s") == false)
+                try await cli.waitForOutput(containing: "load", timeout: .seconds(30))
+
+                #expect(try await holder.request("COMMIT").hasPrefix("OK "))
+                #expect(try await cli.wait() == 0, "\(cli.output)")
+                let output = cli.output
+                var shown = output.startIndex
+                for phase in ["load", "candidates", "solve", "certificate", "explanations", "store"] {
+                    let label = phase.padding(toLength: 14, withPad: " ", startingAt: 0)
+                    let line = try #require(
+                        output.range(of: label, range: shown..<output.endIndex), "no \(phase) line after the earlier phases:\n\(output)")
+                    shown = line.upperBound
+                }
+                #expect(output.contains("run=2 mode=optimal(score)"), "\(output)")
+                #expect(try await watcher.readRecords(after: try await watcher.request("RUN PROGRESS")).isEmpty)
+            }
+        }
+    }
 }

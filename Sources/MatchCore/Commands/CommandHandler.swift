@@ -9,6 +9,7 @@ public struct CommandHandler: Sendable {
     private let logger: Logger
     private let authFailures: AuthFailures
     private let metrics: CommandMetrics
+    private let runsInProgress = RunsInProgress()
 
     public init(store: any Store, settings: ServerSettings, logger: Logger, metrics: CommandMetrics = CommandMetrics()) {
         self.store = store
@@ -80,7 +81,8 @@ public struct CommandHandler: Sendable {
             }
             let context = CommandContext(
                 store: store, batch: session.batch?.unit, principal: session.principal, settings: settings, registry: registry,
-                spec: spec, dataBlock: dataBlock, logger: logger, authFailures: authFailures, metrics: metrics)
+                spec: spec, dataBlock: dataBlock, logger: logger, authFailures: authFailures, metrics: metrics,
+                runsInProgress: runsInProgress)
             return try await spec.run(request, &session, context)
         } catch let error as ProtocolError {
             return error.reply

@@ -21,7 +21,9 @@ public struct CommandMetrics: Sendable {
             .record(duration: ContinuousClock.now - started)
     }
 
-    func recordRunPhase(_ phase: String, _ duration: Duration) {
-        Timer(label: "ewmatch_run_phase_duration_seconds", dimensions: [("phase", phase)], factory: factory).record(duration: duration)
+    func recordRunPhases(_ laps: [(String, Duration)]) {
+        for (phase, duration) in laps {
+            Timer(label: "ewmatch_run_phase_duration_seconds", dimensions: [("phase", phase)], factory: factory).record(duration: duration)
+        }
     }
 }

@@ -87,6 +87,8 @@ public struct CommandContext: Sendable {
     /// Failed AUTHs per client address, shared by every connection.
     var authFailures: AuthFailures
     var metrics: CommandMetrics
+    /// The matching runs working on this instance, shared by every connection.
+    var runsInProgress: RunsInProgress
 
     /// Today's date in China, which placement and follow-up dates may not pass.
     var today: Day { Day.today(secondsSince1970: Int(Date().timeIntervalSince1970)) }

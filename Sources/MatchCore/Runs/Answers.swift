@@ -5,7 +5,7 @@ import MatchingEngine
 /// confirms a match, placements record what really happened.
 enum MatchCommands {
     static let all: [CommandSpec] = [
-        matchRun, runList, runShow, runDiff, matchList, matchShow, matchExplain, matchAccept, matchDecline, matchPlace,
+        matchRun, runProgress, runList, runShow, runDiff, matchList, matchShow, matchExplain, matchAccept, matchDecline, matchPlace,
         matchCancel,
     ]
 

@@ -147,16 +147,24 @@ public struct MatchFilter: Sendable {
 
 extension RunRecord {
     /// The figures line every run reports, in a fixed order.
-    static func figures(_ summary: Summary, seconds: Double, needs: Int, offers: Int, pairs: Int) -> [(String, String)] {
+    static func figures(_ summary: Summary, needs: Int, offers: Int, pairs: Int) -> [(String, String)] {
         [
             ("needs", "\(needs)"), ("offers", "\(offers)"), ("pairs", "\(pairs)"), ("units", "\(summary.units)"),
             ("score", "\(summary.totalScore)"), ("needs-full", "\(summary.needsFullyMet)"),
             ("needs-partial", "\(summary.needsPartlyMet)"), ("needs-unmet", "\(summary.needsNotMet)"),
             ("counties-with-demand", "\(summary.groupsWithDemand)"), ("counties-served", "\(summary.groupsServed)"),
             ("min-county-fill", fixed(summary.smallestGroupFill, 3)), ("gini", fixed(summary.giniOfGroupFill, 3)),
-            ("seconds", fixed(seconds, 3)),
         ]
     }
+
+    /// Each phase's seconds (`load-s` … `store-s`) and their sum (`total-s`), after the figures.
+    static func phaseFigures(_ laps: [(String, Duration)]) -> [(String, String)] {
+        laps.map { ("\($0.0)-s", fixed(seconds($0.1), 3)) } + [("total-s", fixed(seconds(laps.reduce(.zero) { $0 + $1.1 }), 3))]
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// `value` with `places` decimals, without Foundation's formatter.

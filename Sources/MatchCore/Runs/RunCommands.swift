@@ -27,59 +27,67 @@ extension MatchCommands {
         // One REPEATABLE READ transaction from the lock to the stored proposals: the run reads
         // one snapshot and stores against it. Inside a batch the batch's transaction is used,
         // and the run is stored or dropped with the batch.
-        return try await context.withLongUnit(.repeatableRead, commit: !dry) { unit in
-            let started = ContinuousClock.now
-            if !dry { try await lockRuns(unit, token: token, wait: wait) }
-            let (filter, input) = try await unit.read(token: token) { db in
-                var filter = RunFilter(kind: kind, county: county)
-                if let provinceGiven {
-                    filter.province = try CommandContext.province(provinceGiven, side: .west, field: "province", in: db.registry).code
+        return try await context.runsInProgress.track(token: token) { phases in
+            try await whenRunLockTaken(wait: wait) {
+                try await context.withLongUnit(.repeatableRead, commit: !dry) { unit in
+                    if !dry, try await !unit.read(token: token, { try $0.matches.tryLockRuns() }) { throw RunLockTaken() }
+                    let (filter, input) = try await unit.read(token: token) { db in
+                        var filter = RunFilter(kind: kind, county: county)
+                        if let provinceGiven {
+                            filter.province = try CommandContext.province(provinceGiven, side: .west, field: "province", in: db.registry).code
+                        }
+                        if !dry { try db.matches.expireProposals(olderThanDays: lifetime) }
+                        return (filter, try db.matches.runInput(filter, needID: nil))
+                    }
+                    let weights = ScoreWeights.default
+                    let outcome = try await Self.solve(input, mode: mode, weights: weights, phases: phases)
+                    var parameters: [(String, String)] = [("mode", "\(mode)")]
+                    if !filter.text.isEmpty { parameters.append(("filter", filter.text)) }
+                    var record = RunRecord(
+                        mode: "\(mode)", parameters: parameters, weights: weights, fingerprint: outcome.fingerprint,
+                        figures: RunRecord.figures(outcome.summary, needs: input.needs.count, offers: input.offers.count, pairs: outcome.pairs))
+                    if dry {
+                        let laps = phases.finished()
+                        context.metrics.recordRunPhases(laps)
+                        record.figures += RunRecord.phaseFigures(laps)
+                        return .record(Self.summary(run: "dry", record, proposals: outcome.proposals.count))
+                    }
+                    phases.begin("store")
+                    let proposals = outcome.proposals
+                    let (id, laps) = try await unit.write(audit: audit) { [parameters, record] db, audit in
+                        let id = try db.matches.storeRun(record, proposals: proposals, filter: filter, startedBy: token)
+                        // The store phase ends here, before its own figures are written and committed.
+                        let laps = phases.finished()
+                        try db.matches.addFigures(run: id, RunRecord.phaseFigures(laps))
+                        audit.target = "run:\(id)"
+                        audit.changes = parameters + [("proposals", "\(proposals.count)")]
+                        return (id, laps)
+                    }
+                    context.metrics.recordRunPhases(laps)
+                    record.figures += RunRecord.phaseFigures(laps)
+                    return .record(Self.summary(run: .integer(id), record, proposals: proposals.count))
                 }
-                if !dry { try db.matches.expireProposals(olderThanDays: lifetime) }
-                return (filter, try db.matches.runInput(filter, needID: nil))
             }
-            let loaded = ContinuousClock.now
-            context.metrics.recordRunPhase("load", loaded - started)
-            let weights = ScoreWeights.default
-            let outcome = try await Self.solve(input, mode: mode, weights: weights)
-            let solved = ContinuousClock.now
-            context.metrics.recordRunPhase("solve", solved - loaded)
-            let figures = RunRecord.figures(
-                outcome.summary, seconds: seconds(solved - loaded), needs: input.needs.count, offers: input.offers.count,
-                pairs: outcome.pairs)
-            var parameters: [(String, String)] = [("mode", "\(mode)")]
-            if !filter.text.isEmpty { parameters.append(("filter", filter.text)) }
-            let record = RunRecord(
-                mode: "\(mode)", parameters: parameters, weights: weights,
-                fingerprint: Self.fingerprint(input, mode: mode, weights: weights), figures: figures)
-            if dry {
-                return .record(Self.summary(run: "dry", record, proposals: outcome.proposals.count, phases: [
-                    ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)),
-                ]))
-            }
-            let proposals = outcome.proposals
-            let id = try await unit.write(audit: audit) { [parameters] db, audit in
-                let id = try db.matches.storeRun(record, proposals: proposals, filter: filter, startedBy: token)
-                audit.target = "run:\(id)"
-                audit.changes = parameters + [("proposals", "\(proposals.count)")]
-                return id
-            }
-            let stored = ContinuousClock.now
-            context.metrics.recordRunPhase("store", stored - solved)
-            return .record(Self.summary(run: .integer(id), record, proposals: proposals.count, phases: [
-                ("load-s", seconds(loaded - started)), ("solve-s", seconds(solved - loaded)), ("store-s", seconds(stored - solved)),
-            ]))
         }
     }
 
-    /// Takes the run lock within the unit's transaction, waiting up to `wait`.
-    static func lockRuns(_ unit: any LongUnit, token: Int64, wait: Duration) async throws {
+    private struct RunLockTaken: Error {}
+
+    /// Runs `body` until it gets the run lock, for up to `wait`. The lock is the first statement
+    /// of a fresh unit each time: a REPEATABLE READ unit that waited would read the snapshot of
+    /// before the other run's commit and fail to store over its proposals. (In a batch the unit
+    /// is the batch's, READ COMMITTED: each try sees what committed before it.)
+    static func whenRunLockTaken<T>(wait: Duration, _ body: () async throws -> T) async throws -> T {
         let deadline = ContinuousClock.now + wait
-        while try await !unit.read(token: token, { try $0.matches.tryLockRuns() }) {
-            guard ContinuousClock.now < deadline else {
-                throw StoreError.busy("another matching run is being stored; try again, or give wait=SECONDS")
+        while true {
+            do {
+                return try await body()
+            } catch is RunLockTaken {
+                guard ContinuousClock.now < deadline else {
+                    throw StoreError.busy("another matching run is being stored; try again, or give wait=SECONDS")
+                }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            try await Task.sleep(for: .milliseconds(100))
         }
     }
 
@@ -105,22 +113,29 @@ extension MatchCommands {
         var proposals: [Proposal]
         var summary: Summary
         var pairs: Int
+        var fingerprint: String
     }
 
-    /// Builds candidates, solves and checks the certificate on a Dispatch thread: seconds of
-    /// arithmetic must not hold one of the few threads that serve every connection.
-    static func solve(_ input: RunInput, mode: Mode, weights: ScoreWeights) async throws -> Outcome {
+    /// Fingerprints the input, builds candidates, solves, checks the certificate and explains
+    /// the proposals on a Dispatch thread: seconds of arithmetic must not hold one of the few
+    /// threads that serve every connection.
+    static func solve(_ input: RunInput, mode: Mode, weights: ScoreWeights, phases: RunPhases) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
                 continuation.resume(
                     with: Result { () throws -> Outcome in
+                        let fingerprint = Self.fingerprint(input, mode: mode, weights: weights)
+                        phases.begin("candidates")
                         let builder = input.builder(weights: weights)
                         let candidates = try builder.build(needs: input.needs, offers: input.offers)
+                        phases.begin("solve")
                         let solution = try Solver.solve(candidates.problem, mode: mode)
+                        phases.begin("certificate")
                         let verification = Verifier.verify(candidates.problem, solution)
                         guard verification == .verified else {
                             throw ProtocolError(.internal, "the solution failed its own check: \(verification)")
                         }
+                        phases.begin("explanations")
                         let proposals = candidates.matches(solution).map { match in
                             Proposal(
                                 need: match.need, offer: match.offer, units: match.units, score: match.score.total,
@@ -128,7 +143,7 @@ extension MatchCommands {
                         }
                         return Outcome(
                             proposals: proposals, summary: Summary(candidates.problem, solution),
-                            pairs: candidates.problem.edgeCount)
+                            pairs: candidates.problem.edgeCount, fingerprint: fingerprint)
                     })
             }
         }
@@ -169,10 +184,9 @@ extension MatchCommands {
     }
 
     /// `run` is the stored run's id, or `dry`.
-    static func summary(run: Record.Value, _ record: RunRecord, proposals: Int, phases: [(String, Double)]) -> Record {
+    static func summary(run: Record.Value, _ record: RunRecord, proposals: Int) -> Record {
         Record(
-            [("run", run), ("mode", .text(record.mode)), ("proposals", .int(proposals))]
-                + figures(record.figures.filter { $0.0 != "seconds" }) + phases.map { ($0.0, .decimal(fixed($0.1, 3))) }
+            [("run", run), ("mode", .text(record.mode)), ("proposals", .int(proposals))] + figures(record.figures)
                 + [("fingerprint", .text(record.fingerprint))])
     }
 
@@ -181,11 +195,26 @@ extension MatchCommands {
         figures.map { ($0.0, .numeric($0.1)) }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     // MARK: Runs
+
+    /// Read from a second connection while a run works: `ewmatch match run` shows it on a terminal.
+    static let runProgress = CommandSpec(
+        "RUN PROGRESS", usage: "RUN PROGRESS",
+        summary: "the matching runs working on this server: the phase each is in and the phases it has passed", access: .admin
+    ) { request, _, context in
+        try context.validate(request, words: 0...0)
+        let now = ContinuousClock.now
+        let records = context.runsInProgress.current.map { run in
+            let laps = run.laps(now: now)
+            return Record(
+                [
+                    ("token", .integer(run.token)), ("phase", .text(laps.current)),
+                    ("phase-s", .decimal(fixed(seconds(laps.currentFor), 3))),
+                    ("elapsed-s", .decimal(fixed(seconds(now - run.started), 3))),
+                ] + laps.passed.map { ("\($0.0)-s", .decimal(fixed(seconds($0.1), 3))) })
+        }
+        return .records(header: Reply.Header("runs in progress"), records)
+    }
 
     static let runList = CommandSpec(
         "RUN LIST", usage: "RUN LIST [limit=N] [after=<id>]", summary: "matching runs, oldest first, with their figures"

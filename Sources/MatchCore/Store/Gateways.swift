@@ -167,6 +167,8 @@ public protocol MatchGateway {
     /// Stores the run and its proposals, superseding the unanswered proposals of earlier runs
     /// for the needs in `filter`; returns the run's id.
     func storeRun(_ run: RunRecord, proposals: [Proposal], filter: RunFilter, startedBy: Int64) throws -> Int64
+    /// Adds figures known only once the run is stored (the store phase's time).
+    func addFigures(run: Int64, _ figures: [(String, String)]) throws
     func runs(page: Page) throws -> [RunRecord]
     func run(id: Int64) throws -> RunRecord?
     /// All proposals of a run, as (need, offer) → (units, score), for RUN DIFF.

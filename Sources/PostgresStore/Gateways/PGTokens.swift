@@ -16,7 +16,17 @@ struct PGTokens: TokenGateway {
     }
 
     func isValid(_ tokenID: Int64) throws -> Bool {
-        try connection.query("SELECT 1 FROM api_token WHERE id = \(tokenID) AND \(unsafeSQL: Self.valid)").first != nil
+        try validity(tokenID) != nil
+    }
+
+    /// The token's expiry while it is valid; nil when it is not (revoked, expired, unknown).
+    func validity(_ tokenID: Int64) throws -> TokenWatch.Expiry? {
+        guard
+            let row = try connection.query(
+                "SELECT floor(extract(epoch FROM expires_at))::bigint FROM api_token WHERE id = \(tokenID) AND \(unsafeSQL: Self.valid)"
+            ).first
+        else { return nil }
+        return row[0] == nil ? .never : .at(secondsSince1970: try row.int64(0))
     }
 
     func create(secret: String, role: Role, scope: String, label: String, expiresInDays: Int?) throws -> Principal {

@@ -184,6 +184,35 @@ public final class PGConnection: Sendable {
         }
     }
 
+    /// Waits up to `timeout` for notifications on the channels this connection `LISTEN`s to
+    /// and returns their payloads (none when the time passed quietly). A connection the server
+    /// closed throws a connection failure, so the listener knows to start over.
+    public func notifications(waitingUpTo timeout: Duration) throws(PGError) -> [String] {
+        try withHandle { connection throws(PGError) in
+            var payloads = Self.takeNotifications(connection)
+            guard payloads.isEmpty else { return payloads }
+            var socket = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            guard poll(&socket, 1, milliseconds) >= 0 || errno == EINTR else {
+                throw PGError(sqlState: nil, message: "poll failed: errno \(errno)", isConnectionFailure: true)
+            }
+            guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else {
+                throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: true)
+            }
+            payloads = Self.takeNotifications(connection)
+            return payloads
+        }
+    }
+
+    private static func takeNotifications(_ connection: OpaquePointer) -> [String] {
+        var payloads: [String] = []
+        while let notification = PQnotifies(connection) {
+            payloads.append(String(cString: notification.pointee.extra))
+            PQfreemem(notification)
+        }
+        return payloads
+    }
+
     private func withHandle<T: Sendable>(_ body: (OpaquePointer) throws(PGError) -> T) throws(PGError) -> T {
         try handle.withLock { (pointer: inout OpaquePointer?) throws(PGError) -> T in
             guard let connection = pointer else {
