@@ -28,7 +28,7 @@ struct ReportPage {
             "fill-by-county": "各县对接率", "fill-by-pairing": "各结对关系对接率",
             "units-by-kind": "各类已确认数：\(year)年与\(year - 1)年", "year-against-last": "各省对接率：\(year)年与\(year - 1)年",
             "provinces": "省（区、市）", "counties": "县", "behind": "进展滞后的县", "none": "无。", "nothing": "暂无数据。",
-            "changed": "（报送后有变化）",
+            "changed": "（报送后有变化）", "people": "就业人员与稳定就业",
         ]
         let en = [
             "note": language.fillNote + " Those are drawn in red. Needs count in the year their window starts.",
@@ -36,6 +36,7 @@ struct ReportPage {
             "units-by-kind": "Confirmed units by kind, \(year) against \(year - 1)",
             "year-against-last": "Fill ratio by province, \(year) against \(year - 1)", "provinces": "Provinces", "counties": "Counties",
             "behind": "Counties left behind", "none": "None.", "nothing": "Nothing to show.", "changed": " (changed since filed)",
+            "people": "People placed and kept in work",
         ]
         return (language == .zh ? zh : en)[key]!
     }
@@ -97,6 +98,8 @@ struct ReportPage {
             body { font-family: "Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif; margin: 2em; color: #1a202c; }
             h1 { font-size: 1.6em; margin-bottom: 0.2em; }
             h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #cbd5e0; }
+            /* A table wider than the window scrolls by itself; on paper it is printed smaller. */
+            .wide { overflow-x: auto; }
             table { border-collapse: collapse; font-size: 0.85em; margin: 0.6em 0; }
             th, td { border: 1px solid #cbd5e0; padding: 0.25em 0.5em; text-align: right; }
             th:first-child, td:first-child { text-align: left; }
@@ -109,7 +112,7 @@ struct ReportPage {
             .filing { border-left: 4px solid #2b6cb0; padding-left: 0.6em; }
             .changed { color: #b7791f; font-size: 0.9em; }
             svg text { font-size: 12px; fill: #1a202c; }
-            @media print { body { margin: 0; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } }
+            @media print { @page { size: A4 landscape; } body { margin: 0; } table { font-size: 0.6em; } .wide { overflow: visible; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } }
             </style>
             </head>
             <body>
@@ -129,6 +132,8 @@ struct ReportPage {
             \(table(first: language.column("province"), provinces))
             <h2>\(words("counties"))</h2>
             \(table(first: language.column("county"), counties))
+            <h2>\(words("people"))</h2>
+            \(peopleTable(provinces + counties.filter { Self.int($0["placed"]) > 0 }))
             <h2>\(words("behind"))</h2>
             \(behind.isEmpty ? "<p>\(words("none"))</p>" : "<ul>\n" + behind.map { "<li><b>\(Self.escaped(Self.text($0["name"]))) (\(Self.text($0["code"])))</b>\(language == .zh ? "：" : ": ")\(Self.escaped(Self.text($0["why"])))</li>" }.joined(separator: "\n") + "\n</ul>")
             </body>
@@ -191,7 +196,7 @@ struct ReportPage {
             + ["placed", "plan", "of-plan", "last-year", "last-fill", "left-behind"].map(language.column)
         // Headings do not wrap; a Chinese figure's puts its unit on a line of its own (转移就业 / （人）).
         let headings = [escaped(first)] + header.dropFirst().map { escaped($0).replacingOccurrences(of: "（", with: "<br>（") }
-        var html = "<table>\n<tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr>"
+        var html = "<div class=\"wide\"><table>\n<tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr>"
         for row in rows {
             // A row that differs from the province's filed copy says so (REPORT's since-filed).
             let changed = ["changed", "new"].contains(row["since-filed"] as? String ?? "")
@@ -206,7 +211,21 @@ struct ReportPage {
             let behind = row["level"] as? String == "county" && int(row["left-behind"]) > 0
             html += "\n<tr\(behind ? " class=\"behind\"" : "")>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
         }
-        return html + "\n</table>"
+        return html + "\n</table></div>"
+    }
+
+    /// The people behind the labour figures, as the report's rows give them: placed, of them
+    /// 脱贫劳动力 and 监测对象, still at work, given back, and kept in work at 3 and 6 months.
+    func peopleTable(_ rows: [[String: Any]]) -> String {
+        let fields = ["placed", "poverty-placed", "monitored-placed", "working", "reopened", "stable-3m", "stable-6m"]
+        let headings = [Self.escaped(language.column("name"))]
+            + fields.map { Self.escaped(language.column($0)).replacingOccurrences(of: "（", with: "<br>（") }
+        var html = "<div class=\"wide\"><table>\n<tr>" + headings.map { "<th>\($0)</th>" }.joined() + "</tr>"
+        for row in rows {
+            let cells = ["\(Self.escaped(Self.text(row["name"]))) (\(Self.text(row["code"])))"] + fields.map { Self.text(row[$0]) }
+            html += "\n<tr>" + cells.map { "<td>\($0)</td>" }.joined() + "</tr>"
+        }
+        return html + "\n</table></div>"
     }
 
     // MARK: Values

@@ -89,6 +89,18 @@ struct CoordinatorYearTests {
                     "帮助重点帮扶县农村劳动力实现就业8人，其中脱贫劳动力5人、防止返贫监测对象2人；稳定就业3个月以上8人，同一单位稳定就业6个月以上7人"),
                 "\(report)")
 
+            // The HTML page in Chinese: the people table gives the county's row as entered.
+            let page = FileManager.default.temporaryDirectory.appending(path: "coordinator-\(UInt32.random(in: 0 ... .max)).html").path
+            defer { try? FileManager.default.removeItem(atPath: page) }
+            let (written, output) = try await ChildProcess.run(
+                BinaryTests.binary,
+                ["report", "--year", "\(year)", "--province", "52", "--lang", "zh", "--html", page, "--port", "\(port)", "--token", coordinator])
+            #expect(written == 0, "\(output)")
+            let html = try String(contentsOfFile: page, encoding: .utf8)
+            let people = try #require(html.range(of: "<h2>就业人员与稳定就业</h2>"), "no people table")
+            let county = ["水城区 (520204)", "8", "5", "2", "7", "1", "8", "7"].map { "<td>\($0)</td>" }.joined()
+            #expect(html[people.upperBound...].contains("<tr>" + county + "</tr>"), "\(html[people.upperBound...].prefix(1_500))")
+
             server.signal(SIGTERM)
             #expect(try await server.wait() == 0)
         }

@@ -58,7 +58,7 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
             [
                 "needs": "Needs", "demand": "Demand", "confirmed": "Confirmed", "fill": "Fill", "placed": "Placed",
                 "poverty-placed": "Of them poverty-alleviated", "monitored-placed": "Of them monitored", "stable-3m": "Stable 3 months",
-                "stable-6m": "Stable 6 months", "plan": "Plan",
+                "stable-6m": "Stable 6 months", "working": "Still at work", "reopened": "Given back", "name": "Name", "plan": "Plan",
                 "of-plan": "Of plan", "last-year": "Last year", "last-fill": "Last fill", "left-behind": "Left behind",
                 "province": "Province", "county": "County", "city": "City",
             ][field] ?? field
