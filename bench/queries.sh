@@ -46,10 +46,11 @@ step "$offers offers" "
     FROM generate_series(1::bigint, $offers) i, o"
 step "one run, $matches matches" "
     INSERT INTO match_run (mode, input_hash) VALUES ('optimal', 'bench');
-    INSERT INTO match (run, need, offer, units, score, status, confirmed_units, placed_units)
+    INSERT INTO match (run, need, offer, units, score, status, confirmed_units, placed_units, reason)
     SELECT 1, 1 + (i * 7) % $needs, 1 + (i * 13) % $offers, 1 + i % 3, 500,
            (ARRAY['proposed','confirmed','confirmed','declined','superseded','expired'])[1 + i % 6],
-           CASE WHEN i % 6 IN (1, 2) THEN 1 + i % 3 END, CASE WHEN i % 6 = 1 THEN i % 3 ELSE 0 END
+           CASE WHEN i % 6 IN (1, 2) THEN 1 + i % 3 END, CASE WHEN i % 6 = 1 THEN i % 3 ELSE 0 END,
+           CASE WHEN i % 6 = 3 THEN (ARRAY['wage','distance','conditions','timing','filled','other'])[1 + i % 5] ELSE '' END
     FROM generate_series(1::bigint, $matches) i"
 step "declined pairs" "
     INSERT INTO declined_pair (need, offer) SELECT need, offer FROM match WHERE status = 'declined' ON CONFLICT DO NOTHING"

@@ -87,17 +87,29 @@ public struct ScoreBreakdown: Sendable, Hashable, CustomStringConvertible {
     /// How the offer ranks the need in `stable` mode.
     public var offerView: Int64 { occupationPoints + priorityPoints + povertyPoints + keyCountyPoints }
 
+    /// The parts' names, in the order every explanation gives them.
+    public static let partNames = [
+        "occupation", "pairing", "priority", "poverty", "key-county", "overlap", "conditions", "quality", "base", "continuity",
+    ]
+
     public var parts: [(name: String, points: Int64)] {
-        [
-            ("occupation", occupationPoints), ("pairing", pairingPoints), ("priority", priorityPoints),
-            ("poverty", povertyPoints), ("key-county", keyCountyPoints), ("overlap", overlapPoints),
-            ("conditions", conditionPoints), ("quality", qualityPoints), ("base", basePoints), ("continuity", continuityPoints),
-        ]
+        Array(
+            zip(
+                Self.partNames,
+                [
+                    occupationPoints, pairingPoints, priorityPoints, povertyPoints, keyCountyPoints, overlapPoints, conditionPoints,
+                    qualityPoints, basePoints, continuityPoints,
+                ]))
     }
 
     public var description: String {
-        "\(total) = " + parts.map { "\($0.name) \($0.points)" }.joined(separator: " + ")
-            + " (\(fit), \(pairing))"
+        Self.describe(total: total, parts: parts, fit: fit.description, pairing: pairing.description)
+    }
+
+    /// A score as one readable line, `830 = occupation 300 + pairing 200 + … (fit, pairing)`:
+    /// a pair scored now, or one a run stored.
+    public static func describe(total: Int64, parts: [(name: String, points: Int64)], fit: String, pairing: String) -> String {
+        "\(total) = " + parts.map { "\($0.name) \($0.points)" }.joined(separator: " + ") + " (\(fit), \(pairing))"
     }
 }
 

@@ -43,6 +43,38 @@ public struct Fraction: Sendable, Hashable {
         self.denominator = denominator
     }
 
+    /// A share as people write it — a decimal of up to 9 places (`0.3`) or a fraction as a mode
+    /// prints it (`3/10`) — in lowest terms, so both spellings give the same mode; nil for
+    /// anything else (signs, blanks, exponents) or outside 0...1.
+    public init?(share text: String) {
+        func digits(_ part: Substring) -> Int64? {
+            guard !part.isEmpty, part.count <= 9, part.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            else { return nil }
+            return Int64(part)
+        }
+        var numerator: Int64
+        var denominator: Int64
+        if let slash = text.firstIndex(of: "/") {
+            guard let n = digits(text[..<slash]), let d = digits(text[text.index(after: slash)...]), d > 0 else { return nil }
+            (numerator, denominator) = (n, d)
+        } else {
+            let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let whole = parts[0].isEmpty && parts.count == 2 ? 0 : digits(parts[0]), whole <= 1 else { return nil }
+            denominator = 1
+            var places: Int64 = 0
+            if parts.count == 2 {
+                guard let fraction = digits(parts[1]) else { return nil }
+                places = fraction
+                for _ in parts[1] { denominator *= 10 }
+            }
+            numerator = whole * denominator + places
+        }
+        guard numerator <= denominator else { return nil }
+        var (a, b) = (numerator, denominator)
+        while b != 0 { (a, b) = (b, a % b) }
+        self.init(numerator / a, denominator / a)
+    }
+
     /// ⌈self × x⌉ for x ≥ 0, without overflow: the product is taken at double width and
     /// the quotient is at most x.
     public func ceilTimes(_ x: Int64) -> Int64 {

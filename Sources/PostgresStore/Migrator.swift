@@ -18,10 +18,13 @@ public struct Migrator: Sendable {
 
     private let pool: ConnectionPool
     private let logger: Logger
+    private let migrations: [Migration]
 
-    public init(pool: ConnectionPool, logger: Logger) {
+    /// - Parameter migrations: all of them; a test gives fewer to see a later one meet old rows.
+    public init(pool: ConnectionPool, logger: Logger, migrations: [Migration] = Migrator.all) {
         self.pool = pool
         self.logger = logger
+        self.migrations = migrations
     }
 
     /// Returns the versions it applied (empty when the schema was up to date).
@@ -45,7 +48,7 @@ public struct Migrator: Sendable {
                 applied[try row.int(0)] = try row.string(1)
             }
             var newlyApplied: [Int] = []
-            for migration in Self.all {
+            for migration in migrations {
                 let checksum = Self.checksum(migration.sql)
                 if let recorded = applied[migration.version] {
                     guard recorded == checksum else {

@@ -115,19 +115,11 @@ struct Solve: AsyncParsableCommand {
 
     static func ratio(_ x: Double) -> String { String(format: "%.4f", x) }
 
-    /// "0.3" → 3/10, exactly.
     static func fraction(_ text: String) throws -> Fraction {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-            let whole = Int64(parts[0].isEmpty ? "0" : parts[0]), whole <= 1,
-            parts.count == 1 || (1...9).contains(parts[1].count)
-        else { throw ValidationError("--share must be a decimal between 0 and 1, got '\(text)'") }
-        let digits = parts.count == 2 ? parts[1] : ""
-        var denominator: Int64 = 1
-        for _ in digits { denominator *= 10 }
-        let numerator = whole * denominator + (Int64(digits) ?? 0)
-        guard numerator <= denominator else { throw ValidationError("--share must lie in 0...1, got '\(text)'") }
-        return Fraction(numerator, denominator)
+        guard let share = Fraction(share: text) else {
+            throw ValidationError("--share must be a decimal between 0 and 1 (0.3) or a fraction (3/10), got '\(text)'")
+        }
+        return share
     }
 
     static func writeFlows(_ problem: MatchingProblem, _ solution: Solution, to path: String) throws {

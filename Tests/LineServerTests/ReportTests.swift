@@ -36,6 +36,9 @@ struct ReportTests {
         var units: Int
         var status: String
         var placed: Int
+
+        /// A declined match's reason code: two of them, by the need's id.
+        var reason: String { status == "declined" ? (need % 2 == 0 ? "wage" : "timing") : "" }
     }
 
     struct World {
@@ -118,9 +121,9 @@ struct ReportTests {
             for match in world.matches {
                 try connection.query(
                     """
-                    INSERT INTO match (run, need, offer, units, score, status, confirmed_units, placed_units)
+                    INSERT INTO match (run, need, offer, units, score, status, confirmed_units, placed_units, reason)
                     VALUES (\(world.run), \(match.need), \(match.offer), \(match.units), 100, \(match.status),
-                            \(match.status == "confirmed" ? match.units : nil), \(match.placed))
+                            \(match.status == "confirmed" ? match.units : nil), \(match.placed), \(match.reason))
                     """)
             }
             return world
@@ -266,13 +269,17 @@ struct ReportTests {
                 change = (numerator < 0 ? "-" : "") + "\(thousandths / 1000)." + String("00\(thousandths % 1000)".suffix(3))
             }
             let isBehind = demand > 0 && confirmed * 10 < demand * 3
+            let declines = declineReasons.map { reason in world.matches.filter { ids.contains($0.need) && $0.reason == reason }.count }
             var why = ""
             if isBehind && level == "county" {
                 var reasons = [confirmed == 0 ? "nothing confirmed of \(demand) units" : "fill \(percent(confirmed, demand)) below 30%"]
                 let proposed = needs.reduce(0) { $0 + world.proposed($1) }
                 let declined = world.matches.filter { ids.contains($0.need) && $0.status == "declined" }.count
                 if proposed > 0 { reasons.append("\(proposed) units proposed, not yet answered") }
-                if declined > 0 { reasons.append("\(declined) matches declined") }
+                if declined > 0 {
+                    let byReason = zip(declineReasons, declines).filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }
+                    reasons.append("\(declined) matches declined (\(byReason.joined(separator: ", ")))")
+                }
                 if proposed == 0 && confirmed == 0 && declined == 0 { reasons.append("no match proposed yet") }
                 let open = kinds.compactMap { kind -> String? in
                     let units = needs.filter { $0.kind == kind && $0.isOpen }.reduce(0) { $0 + $1.quantity - $1.matched }
@@ -289,6 +296,7 @@ struct ReportTests {
             // placed, of them poverty-alleviated and monitored, working, reopened, stable at 3 and 6 months
             fields += ["\(placed)", "0", "0", "\(placed)", "0", "0", "0", plan.map(String.init) ?? "", plan.map { ratio(planned!, $0) } ?? ""]
             fields += ["\(lastDemand)", "\(lastConfirmed)", lastDemand > 0 ? ratio(lastConfirmed, lastDemand) : "", change]
+            fields += declines.map(String.init)
             fields += ["\(behind ?? (isBehind ? 1 : 0))", why.contains(",") ? "\"\(why)\"" : why]
             return (fields.joined(separator: ","), isBehind)
         }
@@ -312,11 +320,14 @@ struct ReportTests {
             "summary,,\"贵州省, 2027: helped \(placed) workers of the key assistance counties into jobs, of them 0 poverty-alleviated "
             + "and 0 under monitoring; 0 in stable work for 3 months or more, 0 with one employer for 6 months; trained \(units("training")); "
             + "partnered \(units("school_partnership")) technical schools; dispatched \(units("talent")) professionals.\""
-            + String(repeating: ",", count: 26)
+            + String(repeating: ",", count: 32)
         return ["level,code,name,province,needs,demand,confirmed,fill,labor,training,enrolment,school_partnership,talent,secondment,placed,poverty-placed,"
                 + "monitored-placed,working,reopened,stable-3m,stable-6m,plan,of-plan,"
-                + "last-demand,last-confirmed,last-fill,change,left-behind,why", province] + countyLines + [summary]
+                + "last-demand,last-confirmed,last-fill,change,declined-wage,declined-distance,declined-conditions,declined-timing,"
+                + "declined-filled,declined-other,left-behind,why", province] + countyLines + [summary]
     }
+
+    static let declineReasons = DeclineReason.allCases.map(\.rawValue)
 
     static func percent(_ part: Int, _ whole: Int) -> String {
         let tenths = (part * 2_000 + whole) / (2 * whole)
@@ -467,6 +478,7 @@ struct ReportTests {
                         UPDATE organisation SET city = '深圳市' WHERE province = '44';
                         UPDATE need SET status = 'cancelled' WHERE matched = 0 AND status = 'open';
                         DELETE FROM match WHERE status = 'declined';
+                        UPDATE match SET status = 'declined', reason = 'filled' WHERE status = 'proposed' AND id % 3 = 1;
                         UPDATE offer SET matched = 10, status = 'partly_matched' WHERE id % 2 = 0;
                         UPDATE offer SET status = 'withdrawn' WHERE id % 3 = 0;
                         """)
@@ -486,7 +498,8 @@ struct ReportTests {
             "need_occupation_fill": "needs, demand, confirmed, proposed",
             "match_flow": """
                 proposed_matches, proposed_units, confirmed_matches, confirmed_units, placed_units, declined_matches, declined_units,
-                placed_poverty, placed_monitored, working_units, reopened_units, stable3_units, stable6_units
+                placed_poverty, placed_monitored, working_units, reopened_units, stable3_units, stable6_units,
+                declined_wage, declined_distance, declined_conditions, declined_timing, declined_filled, declined_other
                 """,
             "offer_totals": "offers, open_offers, open_capacity", "offer_slot": "open_units",
         ]

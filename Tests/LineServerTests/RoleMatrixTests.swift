@@ -126,7 +126,7 @@ struct RoleMatrixTests {
             "MATCH ACCEPT \(f.match)" + (f.asAdmin ? " side=west" : "")
         },
         Row(command: "MATCH DECLINE", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
-            "MATCH DECLINE \(f.match) reason=test" + (f.asAdmin ? " side=east" : "")
+            "MATCH DECLINE \(f.match) reason=other note=test" + (f.asAdmin ? " side=east" : "")
         },
         Row(command: "MATCH PLACE", allowed: everyone.subtracting([.westOther, .eastOther])) { f in
             "MATCH PLACE \(f.confirmed) people=1 date=2026-06-01"

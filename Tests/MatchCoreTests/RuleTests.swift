@@ -73,15 +73,16 @@ struct RuleTests {
         #expect(!west.needsConfirmation && west.status == .proposed)
         let both = try west.answered(by: .east, .accept(units: nil))
         #expect(both.needsConfirmation)
-        #expect(both.confirmed(needOpen: 10, offerOpen: 8).confirmedUnits == 5)
-        #expect(both.confirmed(needOpen: 10, offerOpen: 3).confirmedUnits == 3)
-        let nothingLeft = both.confirmed(needOpen: 0, offerOpen: 8)
-        #expect(nothingLeft.status == .expired && nothingLeft.confirmedUnits == nil)
+        #expect(try both.confirmed(needOpen: 10, offerOpen: 8).confirmedUnits == 5)
+        #expect(try both.confirmed(needOpen: 10, offerOpen: 3).confirmedUnits == 3)
+        #expect(throws: ProtocolError(.conflict, "match 4: nothing left to confirm (its need has 0 units open, its offer 8); decline it instead")) {
+            try both.confirmed(needOpen: 0, offerOpen: 8)
+        }
     }
 
     @Test func aDeclineEndsTheProposalAndOnlyProposalsAreAnswered() throws {
-        let declined = try Self.proposal.answered(by: .east, .decline(reason: "满员"))
-        #expect(declined.status == .declined && declined.eastAnswer == "decline" && declined.reason == "满员")
+        let declined = try Self.proposal.answered(by: .east, .decline(reason: .filled, note: "满员"))
+        #expect(declined.status == .declined && declined.eastAnswer == "decline" && declined.reason == "filled" && declined.note == "满员")
         #expect(throws: ProtocolError.self) { try declined.answered(by: .west, .accept(units: nil)) }
         #expect(throws: ProtocolError.self) { try Self.proposal.answered(by: .west, .accept(units: 7)) }
     }
@@ -102,7 +103,7 @@ struct RuleTests {
 
     @Test func placementsAddUpAndStayWithinWhatWasConfirmed() throws {
         let both = try Self.proposal.answered(by: .west, .accept(units: nil)).answered(by: .east, .accept(units: nil))
-        let confirmed = both.confirmed(needOpen: 10, offerOpen: 8)
+        let confirmed = try both.confirmed(needOpen: 10, offerOpen: 8)
         #expect(throws: ProtocolError.self) { try Self.placing(Self.proposal, people: 1) }
         #expect(throws: ProtocolError.self) { try Self.placing(confirmed, people: 7) }
         let first = try Self.placing(confirmed, people: 2, poverty: 2)

@@ -38,7 +38,7 @@ extension Request {
 
     func integer(_ key: String, in range: ClosedRange<Int64>) throws(ProtocolError) -> Int64? {
         guard let value = option(key) else { return nil }
-        guard let number = Int64(value), range.contains(number) else {
+        guard let number = Int64(wholeNumber: value), range.contains(number) else {
             throw ProtocolError(.badArg, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(value)'")
         }
         return number
@@ -47,7 +47,7 @@ extension Request {
     /// Positional word `index` as a record id.
     func id(at index: Int, name: String) throws(ProtocolError) -> Int64 {
         guard index < words.count else { throw ProtocolError(.badArg, "missing \(name)") }
-        guard let id = Int64(words[index]), id > 0 else {
+        guard let id = Int64(wholeNumber: words[index]), id > 0 else {
             throw ProtocolError(.badArg, "\(name) must be a positive whole number, not '\(words[index])'")
         }
         return id
@@ -56,6 +56,21 @@ extension Request {
     /// The options that were given, as audit changes.
     func changes(_ keys: [String]) -> [(String, String)] {
         keys.compactMap { key in option(key).map { (key, $0) } }
+    }
+}
+
+extension FixedWidthInteger {
+    /// A whole number as a request or a file writes it: ASCII digits after at most a minus sign.
+    /// Swift's own parser also takes a plus sign (`+3`), which no documented value has.
+    init?(wholeNumber text: some StringProtocol) {
+        var digits = 0
+        for (index, byte) in text.utf8.enumerated() {
+            if index == 0 && byte == UInt8(ascii: "-") { continue }
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        self.init(text, radix: 10)
     }
 }
 

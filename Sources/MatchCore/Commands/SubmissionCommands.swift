@@ -424,6 +424,7 @@ enum SubmissionCommands {
         for code in codes where Occupation.level(of: code) == nil {
             throw ProtocolError(.badArg, "occupations: '\(code)' is not a classification code like 6-02-01")
         }
+        for code in codes { if let problem = Occupation.unmatchable(code) { throw ProtocolError(.badArg, "occupations: \(problem)") } }
         return Array(Set(codes)).sorted()
     }
 
@@ -434,7 +435,7 @@ enum SubmissionCommands {
     /// How many of a need's people are in a group: a count, 0 to qty (checked against qty by the caller).
     static func people(_ request: Request, _ key: String) throws(ProtocolError) -> Int? {
         guard let value = request.option(key) else { return nil }
-        guard let count = Int(value), (0...Int(maximumUnits.upperBound)).contains(count) else {
+        guard let count = Int(wholeNumber: value), (0...Int(maximumUnits.upperBound)).contains(count) else {
             throw ProtocolError(
                 .badArg, "\(key) is the number of the need's people in the group (0 to qty), not '\(value)'")
         }

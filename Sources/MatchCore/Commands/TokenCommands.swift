@@ -130,7 +130,7 @@ public enum TokenScopes {
             guard province.side == side else { throw ProtocolError(.badArg, "scope: \(province.name) is not a \(side.rawValue)ern province") }
             return "province:\(province.code)"
         case (.east, "org"):
-            guard let id = Int64(value), try registry.organisation(id: id) != nil else {
+            guard let id = Int64(wholeNumber: value), try registry.organisation(id: id) != nil else {
                 throw ProtocolError(.badArg, "scope: no organisation \(value)")
             }
             return "org:\(id)"

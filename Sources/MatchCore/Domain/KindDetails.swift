@@ -73,7 +73,7 @@ public struct KindDetails: Sendable, Equatable {
     public static func parse(_ value: (String) -> String?, kind: Kind, side: Side) throws(ProtocolError) -> KindDetails {
         func number(_ key: String, _ range: ClosedRange<Int>) throws(ProtocolError) -> Int? {
             guard let text = value(key), !text.isEmpty else { return nil }
-            guard let number = Int(text), range.contains(number) else {
+            guard let number = Int(wholeNumber: text), range.contains(number) else {
                 throw ProtocolError(.badArg, "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
             }
             return number

@@ -16,14 +16,14 @@ public struct Page: Sendable, Equatable {
     static func from(_ request: Request, settings: ServerSettings, idCursor: String? = nil) throws(ProtocolError) -> Page {
         var limit = settings.defaultPageSize
         if let text = request.option("limit") {
-            guard let value = Int(text), (1...settings.maximumPageSize).contains(value) else {
+            guard let value = Int(wholeNumber: text), (1...settings.maximumPageSize).contains(value) else {
                 throw ProtocolError(.badArg, "limit must be a whole number from 1 to \(settings.maximumPageSize)")
             }
             limit = value
         }
         let after = request.option("after")
         if let after, after.isEmpty { throw ProtocolError(.badArg, "after must not be empty") }
-        if let after, let idCursor, Int64(after) == nil { throw ProtocolError(.badArg, "after must be \(idCursor)") }
+        if let after, let idCursor, Int64(wholeNumber: after) == nil { throw ProtocolError(.badArg, "after must be \(idCursor)") }
         return Page(limit: limit, after: after)
     }
 }

@@ -128,6 +128,13 @@ public struct Occupation: Sendable, Equatable {
         }
     }
 
+    /// Why a need or offer may not name `code`, or nil: pairs must share at least a mid group
+    /// (the candidate builder skips shallower codes), so a major group (`6`) never matches.
+    public static func unmatchable(_ code: String) -> String? {
+        guard level(of: code) == .major else { return nil }
+        return "'\(code)' is a major group, which matches nothing; name its mid groups (\(code)-01 …) or finer codes"
+    }
+
     /// The code one level up (`2-05-01` → `2-05`), nil for a major group.
     public static func parent(of code: String) -> String? {
         guard let dash = code.lastIndex(of: "-") else { return nil }

@@ -154,10 +154,31 @@ extension Offer {
     }
 }
 
+/// Why a side declined a proposal: a fixed set of codes, so declines can be totalled by reason
+/// (FILL … declines, REPORT); the free text goes with it as a note.
+public enum DeclineReason: String, Sendable, CaseIterable {
+    case wage, distance, conditions, timing, filled, other
+
+    /// The wording of a Chinese report.
+    public var label: String {
+        switch self {
+        case .wage: "工资待遇"
+        case .distance: "路途距离"
+        case .conditions: "条件不符"
+        case .timing: "时间不合"
+        case .filled: "岗位已满"
+        case .other: "其他"
+        }
+    }
+
+    /// A report's or FILL's field for this reason's count.
+    public var field: String { "declined-\(rawValue)" }
+}
+
 /// What one side's answer does to a proposal.
 public enum Answer: Sendable, Equatable {
     case accept(units: Int64?)
-    case decline(reason: String)
+    case decline(reason: DeclineReason, note: String)
 }
 
 extension MatchInfo {
@@ -169,13 +190,14 @@ extension MatchInfo {
         }
         var match = self
         switch answer {
-        case .decline(let reason):
+        case .decline(let reason, let note):
             switch side {
             case .west: match.westAnswer = "decline"
             case .east: match.eastAnswer = "decline"
             }
             match.status = .declined
-            match.reason = reason
+            match.reason = reason.rawValue
+            match.note = note
         case .accept(let units):
             if let units, units > self.units {
                 throw ProtocolError(.badArg, "units: \(units) is more than the \(self.units) proposed")
@@ -197,18 +219,19 @@ extension MatchInfo {
 
     /// The confirmation policy: the smaller of the two sides' unit counts, but never more than
     /// the need and the offer still have open (their rows locked, so no race can overfill). With
-    /// nothing left, the proposal expires instead.
-    public func confirmed(needOpen: Int, offerOpen: Int) -> MatchInfo {
-        var match = self
+    /// nothing left to confirm the accept is refused, so no side is told OK for a match that holds
+    /// nothing; the proposal stays for a decline, a later run or its expiry.
+    public func confirmed(needOpen: Int, offerOpen: Int) throws(ProtocolError) -> MatchInfo {
         let wanted = min(westUnits ?? units, eastUnits ?? units)
         let units = min(wanted, Int64(needOpen), Int64(offerOpen))
-        if units > 0 {
-            match.status = .confirmed
-            match.confirmedUnits = units
-        } else {
-            match.status = .expired
-            match.reason = "nothing left to confirm"
+        guard units > 0 else {
+            throw ProtocolError(
+                .conflict,
+                "match \(id): nothing left to confirm (its need has \(max(needOpen, 0)) units open, its offer \(max(offerOpen, 0))); decline it instead")
         }
+        var match = self
+        match.status = .confirmed
+        match.confirmedUnits = units
         return match
     }
 

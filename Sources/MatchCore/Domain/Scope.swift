@@ -22,7 +22,7 @@ public enum Scope: Sendable, Equatable {
         case (.west, "county") where parts[1].count == 6: self = .county(parts[1])
         case (.west, "province") where parts[1].count == 2: self = .westProvince(parts[1])
         case (.east, "org"):
-            guard let id = Int64(parts[1]) else { return nil }
+            guard let id = Int64(wholeNumber: parts[1]) else { return nil }
             self = .organisation(id)
         case (.east, "province") where parts[1].count == 2: self = .eastProvince(parts[1])
         case (.east, "city"): self = .eastCity(parts[1])

@@ -100,7 +100,7 @@ struct ImportConverter {
                 throw RowError(row: row, column: columnNames[0], message: "county \(owner) is outside this token's scope", code: .denied)
             }
         case .offers:
-            guard let id = Int64(owner), let found = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
+            guard let id = Int64(wholeNumber: owner), let found = organisations[id] else { throw fail(0, "no organisation '\(owner)'") }
             organisation = id
             guard SubmissionCommands.contains(scope, organisation: id, province: found.province, city: found.city) else {
                 throw RowError(
@@ -113,7 +113,8 @@ struct ImportConverter {
         let codes = values[2].split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "|" || $0 == " " }).map(String.init)
         guard (1...20).contains(codes.count) else { throw fail(2, "give 1 to 20 occupation codes separated by ;") }
         for code in codes where !occupations.contains(code) { throw fail(2, "unknown occupation code '\(code)'") }
-        guard let units = Int(values[3]), (1...1_000_000).contains(units) else {
+        for code in codes { if let problem = Occupation.unmatchable(code) { throw fail(2, problem) } }
+        guard let units = Int(wholeNumber: values[3]), (1...1_000_000).contains(units) else {
             throw fail(3, "must be a whole number from 1 to 1000000, not '\(values[3])'")
         }
         guard let from = Day(values[4]) else { throw fail(4, "'\(values[4])' is not a date YYYY-MM-DD") }
@@ -131,7 +132,7 @@ struct ImportConverter {
         case .needs:
             var priority = 3
             if !values[6].isEmpty {
-                guard let value = Int(values[6]), (1...5).contains(value) else { throw fail(6, "must be 1 to 5, not '\(values[6])'") }
+                guard let value = Int(wholeNumber: values[6]), (1...5).contains(value) else { throw fail(6, "must be 1 to 5, not '\(values[6])'") }
                 priority = value
             }
             // A count of 脱贫劳动力; yes/no (是/否) are the old flag's spellings, read as the
@@ -141,14 +142,14 @@ struct ImportConverter {
             case "", "no", "n", "false", "否": poverty = 0
             case "yes", "y", "true", "是": poverty = units
             default:
-                guard let count = Int(values[7]), (0...units).contains(count) else {
+                guard let count = Int(wholeNumber: values[7]), (0...units).contains(count) else {
                     throw fail(7, "must be the number of 脱贫劳动力 among the need's \(units) people (or yes/no), not '\(values[7])'")
                 }
                 poverty = count
             }
             var monitored = 0
             if !values[10].isEmpty {
-                guard let count = Int(values[10]), (0...units).contains(count) else {
+                guard let count = Int(wholeNumber: values[10]), (0...units).contains(count) else {
                     throw fail(10, "must be the number of 防止返贫监测对象 among the need's \(units) people, not '\(values[10])'")
                 }
                 monitored = count
@@ -168,12 +169,12 @@ struct ImportConverter {
             }
             var quality = 0
             if !values[10].isEmpty {
-                guard let value = Int(values[10]), (0...50).contains(value) else { throw fail(10, "must be 0 to 50, not '\(values[10])'") }
+                guard let value = Int(wholeNumber: values[10]), (0...50).contains(value) else { throw fail(10, "must be 0 to 50, not '\(values[10])'") }
                 quality = value
             }
             var employer: Organisation?
             if !values[16].isEmpty {
-                guard let id = Int64(values[16]), let found = organisations[id] else { throw fail(16, "no organisation '\(values[16])'") }
+                guard let id = Int64(wholeNumber: values[16]), let found = organisations[id] else { throw fail(16, "no organisation '\(values[16])'") }
                 employer = found
             }
             let offer = Offer(

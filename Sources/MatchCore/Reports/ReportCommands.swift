@@ -121,32 +121,45 @@ enum ReportCommands {
     static let fill = CommandSpec(
         "FILL",
         usage:
-            "FILL by=county|province|pairing|kind|occupation [year=YYYY] [kind=labor|training|enrolment|school_partnership|talent|secondment] [limit=N] [after=<key>]",
-        summary: "demand, proposed and confirmed units and the fill ratio per group, the lowest first (west: its scope)", access: .west
+            "FILL by=county|province|pairing|kind|occupation [year=YYYY] [kind=labor|training|enrolment|school_partnership|talent|secondment] [declines] [limit=N] [after=<key>]",
+        summary:
+            "demand, proposed and confirmed units and the fill ratio per group, the lowest first (west: its scope); declines: the declined matches by reason",
+        access: .west
     ) { request, session, context in
-        try context.validate(request, words: 0...0, options: ["by", "year", "kind", "limit", "after"])
+        try context.validate(request, words: 0...1, options: ["by", "year", "kind", "limit", "after"])
         let scope = try context.scope(session)
         guard let grouping = try request.choice("by", FillGrouping.self) else {
             throw ProtocolError(.badArg, "by= is required (county|province|pairing|kind|occupation)")
         }
+        if let word = request.words.first, asciiLowercased(word) != "declines" {
+            throw ProtocolError(.badArg, "unexpected argument '\(word)'; usage: \(context.spec.usage)")
+        }
+        let declines = !request.words.isEmpty
+        // Declines are counted per need cell (year, county, kind): a pairing's or an occupation
+        // group's share of them is not defined, and the word would be ignored.
+        if declines && (grouping == .pairing || grouping == .occupation) {
+            throw ProtocolError(.badArg, "declines: only with by=county|province|kind, not by=\(grouping.rawValue)")
+        }
         let page = try Page.from(request, settings: context.settings)
         let year = try request.integer("year", in: 2000...2100).map { Int($0) }
         let kind = try request.choice("kind", Kind.self)
-        let (groups, plans) = try await context.read { db -> ([FillGroup], [String: Int]?) in
+        let (groups, plans, declined) = try await context.read { db -> ([FillGroup], [String: Int]?, [String: [DeclineReason: Int]]) in
         var plans: [String: Int]?
+        var declined: [String: [DeclineReason: Int]] = [:]
         let groups: [FillGroup]
         switch grouping {
         case .county, .province, .kind:
             let cells = try db.reports.needFill(years: year.map { [$0] }, kind: kind, within: scope)
             let names: [String: String]
-            let key: (FillCell) -> String
+            // A cell's group, from its county and kind.
+            let key: (String, Kind) -> String
             switch grouping {
             case .county:
                 names = Dictionary(try counties(db, province: nil).map { ($0.code, $0.name) }, uniquingKeysWith: { a, _ in a })
-                key = \.county
+                key = { county, _ in county }
             case .province:
                 names = Dictionary(uniqueKeysWithValues: try db.registry.provinces().map { ($0.code, $0.name) })
-                key = { String($0.county.prefix(2)) }
+                key = { county, _ in String(county.prefix(2)) }
                 if let year {
                     plans = Dictionary(
                         try db.reports.plans(year: year, province: nil).filter { kind == nil || $0.kind == kind }
@@ -154,9 +167,22 @@ enum ReportCommands {
                 }
             default:
                 names = [:]
-                key = \.kind.rawValue
+                key = { _, kind in kind.rawValue }
             }
-            groups = Dictionary(grouping: cells, by: key).map { code, cells in
+            if declines {
+                // From match_flow, as REPORT and PAIRING FLOW count declines.
+                var filter = FlowFilter()
+                filter.year = year
+                switch scope {
+                case .county(let code): filter.county = code
+                case .westProvince(let code): filter.westProvince = code
+                default: break
+                }
+                for flow in try db.reports.flows(filter) where kind == nil || flow.kind == kind {
+                    declined[key(flow.county, flow.kind), default: [:]].merge(flow.declined, uniquingKeysWith: +)
+                }
+            }
+            groups = Dictionary(grouping: cells, by: { key($0.county, $0.kind) }).map { code, cells in
                 FillGroup(
                     key: code, name: names[code] ?? "", demand: cells.reduce(0) { $0 + $1.demand },
                     proposed: cells.reduce(0) { $0 + $1.proposed }, confirmed: cells.reduce(0) { $0 + $1.confirmed })
@@ -166,7 +192,7 @@ enum ReportCommands {
         case .pairing:
             groups = try db.reports.pairingFill(year: year, kind: kind, within: scope)
         }
-        return (groups, plans)
+        return (groups, plans, declined)
         }
         let sorted = groups.sorted { a, b in
             switch (ratio(a.confirmed, a.demand), ratio(b.confirmed, b.demand)) {
@@ -188,9 +214,15 @@ enum ReportCommands {
                 fields.append(("plan", plan.map { .int($0) } ?? .null))
                 fields.append(("of-plan", plan.map { fraction(group.confirmed, $0) } ?? .null))
             }
+            if declines { fields += declineFields(declined[group.key] ?? [:]) }
             return Record(fields)
         }
         return .page(Reply.Header(grouping.plural), records, page: page, cursor: { _ in shown.last?.key })
+    }
+
+    /// Declined matches by reason, a field each (`declined-wage` …), as FILL and REPORT give them.
+    static func declineFields(_ declined: [DeclineReason: Int]) -> [(String, Record.Value)] {
+        DeclineReason.allCases.map { ($0.field, .int(declined[$0] ?? 0)) }
     }
 
     // MARK: REPORT

@@ -30,6 +30,7 @@ public enum ReportLanguage: String, CaseIterable, Sendable {
     public func heading(_ field: String) -> String {
         guard self == .zh else { return field }
         if let kind = Kind(rawValue: field) { return self.kind(kind) }
+        if let reason = DeclineReason.allCases.first(where: { $0.field == field }) { return "被拒绝对接（\(reason.label)）" }
         return Self.chineseHeadings[field] ?? field
     }
 

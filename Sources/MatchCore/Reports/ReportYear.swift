@@ -23,11 +23,14 @@ struct YearReport {
         var lastConfirmed = 0
         /// 1 for a county left behind; for a province, how many of its counties are.
         var leftBehind = 0
+        /// Matches declined, by reason (match_flow).
+        var declined: [DeclineReason: Int] = [:]
         /// What a left-behind county's reasons are made of, kept as figures so that they can be
         /// told in either language, from a filed copy too.
         var proposed = 0
-        var declinedMatches = 0
         var open: [Kind: Int] = [:]
+
+        var declinedMatches: Int { declined.values.reduce(0, +) }
 
         func fields(_ language: ReportLanguage) -> [(String, Record.Value)] {
             let fill = ReportCommands.ratio(confirmed, demand)
@@ -42,8 +45,8 @@ struct YearReport {
                 ("plan", plan.map { .int($0) } ?? .null),
                 ("of-plan", plan.map { ReportCommands.fraction(planConfirmed, $0) } ?? .null), ("last-demand", .int(lastDemand)),
                 ("last-confirmed", .int(lastConfirmed)), ("last-fill", ReportCommands.fraction(lastConfirmed, lastDemand)),
-                ("change", change), ("left-behind", .int(leftBehind)), ("why", .text(why(language))),
-            ]
+                ("change", change),
+            ] + ReportCommands.declineFields(declined) + [("left-behind", .int(leftBehind)), ("why", .text(why(language)))]
         }
 
         func record(_ language: ReportLanguage) -> Record { Record(fields(language)) }
@@ -55,11 +58,15 @@ struct YearReport {
             let percent = { (part: Int, whole: Int) in ReportLanguage.percent(part, whole) }
             var reasons: [String] = []
             let openKinds = Kind.allCases.filter { (open[$0] ?? 0) > 0 }
+            let reasonsGiven = DeclineReason.allCases.filter { (declined[$0] ?? 0) > 0 }
             switch language {
             case .en:
                 reasons.append(confirmed == 0 ? "nothing confirmed of \(demand) units" : "fill \(percent(confirmed, demand)) below \(below)%")
                 if proposed > 0 { reasons.append("\(proposed) units proposed, not yet answered") }
-                if declinedMatches > 0 { reasons.append("\(declinedMatches) matches declined") }
+                if declinedMatches > 0 {
+                    let byReason = reasonsGiven.map { "\($0.rawValue) \(declined[$0]!)" }.joined(separator: ", ")
+                    reasons.append("\(declinedMatches) matches declined (\(byReason))")
+                }
                 if proposed == 0 && confirmed == 0 && declinedMatches == 0 { reasons.append("no match proposed yet") }
                 if !openKinds.isEmpty { reasons.append("open: " + openKinds.map { "\($0.rawValue) \(open[$0]!)" }.joined(separator: ", ")) }
                 if lastDemand > 0 { reasons.append("last year \(percent(lastConfirmed, lastDemand))") }
@@ -67,7 +74,9 @@ struct YearReport {
             case .zh:
                 reasons.append(confirmed == 0 ? "需求\(demand)尚无确认" : "对接率\(percent(confirmed, demand))，低于\(below)%")
                 if proposed > 0 { reasons.append("已推荐\(proposed)待答复") }
-                if declinedMatches > 0 { reasons.append("\(declinedMatches)项对接被拒绝") }
+                if declinedMatches > 0 {
+                    reasons.append("\(declinedMatches)项对接被拒绝（" + reasonsGiven.map { "\($0.label)\(declined[$0]!)" }.joined(separator: "、") + "）")
+                }
                 if proposed == 0 && confirmed == 0 && declinedMatches == 0 { reasons.append("尚无推荐对接") }
                 if !openKinds.isEmpty {
                     reasons.append("待满足：" + openKinds.map { "\(Self.shortKind($0))\(open[$0]!)" }.joined(separator: "、"))
@@ -99,7 +108,8 @@ struct YearReport {
                 ] + people.fields + [
                     ("plan", plan.map { .int($0) } ?? .null), ("plan-confirmed", .int(planConfirmed)),
                     ("last-demand", .int(lastDemand)), ("last-confirmed", .int(lastConfirmed)), ("left-behind", .int(leftBehind)),
-                    ("proposed", .int(proposed)), ("declined-matches", .int(declinedMatches)),
+                    ("proposed", .int(proposed)),
+                ] + ReportCommands.declineFields(declined) + [
                     ("open", .object(Kind.allCases.map { ($0.rawValue, .int(open[$0] ?? 0)) })),
                 ])
         }
@@ -138,19 +148,20 @@ struct YearReport {
                 row.demand = current.reduce(0) { $0 + $1.demand }
                 row.confirmed = current.reduce(0) { $0 + $1.confirmed }
                 for cell in current { row.byKind[cell.kind, default: 0] += cell.confirmed }
+                for flow in countyFlows { row.declined.merge(flow.declined, uniquingKeysWith: +) }
                 row.people = FlowPeople.total(countyFlows.filter { $0.kind == .labor })
                 row.lastDemand = last.reduce(0) { $0 + $1.demand }
                 row.lastConfirmed = last.reduce(0) { $0 + $1.confirmed }
                 if let fill = ReportCommands.ratio(row.confirmed, row.demand), fill < ReportCommands.leftBehindBelow {
                     row.leftBehind = 1
                     row.proposed = current.reduce(0) { $0 + $1.proposed }
-                    row.declinedMatches = countyFlows.reduce(0) { $0 + $1.declinedMatches }
                     for cell in current { row.open[cell.kind, default: 0] += cell.openUnits }
                 }
                 total.needs += row.needs
                 total.demand += row.demand
                 total.confirmed += row.confirmed
                 total.byKind.merge(row.byKind, uniquingKeysWith: +)
+                total.declined.merge(row.declined, uniquingKeysWith: +)
                 total.people = total.people + row.people
                 total.lastDemand += row.lastDemand
                 total.lastConfirmed += row.lastConfirmed
@@ -267,7 +278,9 @@ extension YearReport.Row {
         lastConfirmed = int("last-confirmed")
         leftBehind = int("left-behind")
         proposed = int("proposed")
-        declinedMatches = int("declined-matches")
+        for reason in DeclineReason.allCases where object[reason.field] != nil { declined[reason] = int(reason.field) }
+        // Filed before declines had codes: their count, as migration 017 turned those declines into `other`.
+        if declined.isEmpty && int("declined-matches") > 0 { declined[.other] = int("declined-matches") }
     }
 }
 

@@ -110,13 +110,16 @@ public struct FlowCell: Sendable, Equatable {
     public var confirmedMatches: Int
     /// Units the matches hold of their needs (`match_holding`): what need.matched counts.
     public var confirmedUnits: Int
-    public var declinedMatches: Int
+    /// Declined matches by reason (every decline has one since migration 017).
+    public var declined: [DeclineReason: Int]
     /// The placements' people, as the matches sum them.
     public var people: FlowPeople
 
+    public var declinedMatches: Int { declined.values.reduce(0, +) }
+
     public init(
         county: String, kind: Kind, proposedMatches: Int, proposedUnits: Int, confirmedMatches: Int, confirmedUnits: Int,
-        declinedMatches: Int, people: FlowPeople = FlowPeople()
+        declined: [DeclineReason: Int], people: FlowPeople = FlowPeople()
     ) {
         self.county = county
         self.kind = kind
@@ -124,7 +127,7 @@ public struct FlowCell: Sendable, Equatable {
         self.proposedUnits = proposedUnits
         self.confirmedMatches = confirmedMatches
         self.confirmedUnits = confirmedUnits
-        self.declinedMatches = declinedMatches
+        self.declined = declined
         self.people = people
     }
 }

@@ -47,12 +47,16 @@ enum MatchCommands {
     }
 
     static let matchDecline = CommandSpec(
-        "MATCH DECLINE", usage: "MATCH DECLINE <id> reason=… [side=west|east]",
-        summary: "decline a proposal for your side; the pair is never proposed again"
+        "MATCH DECLINE", usage: "MATCH DECLINE <id> reason=wage|distance|conditions|timing|filled|other [note=…] [side=west|east]",
+        summary: "decline a proposal for your side, saying why; the pair is never proposed again"
     ) { request, session, context in
-        try context.validate(request, words: 1...1, options: ["reason", "side"])
-        let reason = try request.requiredText("reason", maxLength: 2_000)
-        return try await answer(request, session, context, .decline(reason: reason), changes: [("reason", reason)])
+        try context.validate(request, words: 1...1, options: ["reason", "note", "side"])
+        guard let reason = try request.choice("reason", DeclineReason.self) else {
+            throw ProtocolError(.badArg, "reason= is required (\(DeclineReason.allCases.map(\.rawValue).joined(separator: "|")))")
+        }
+        let note = try request.text("note", maxLength: 2_000)?.trimmingSpaces ?? ""
+        return try await answer(
+            request, session, context, .decline(reason: reason, note: note), changes: [("reason", reason.rawValue)] + request.changes(["note"]))
     }
 
     /// One side's answer, in one transaction: the proposal locked, the answer recorded, and when
@@ -73,7 +77,7 @@ enum MatchCommands {
             if updated.needsConfirmation {
                 guard let need = try db.needs.load(match.need, lock: true), let offer = try db.offers.load(match.offer, lock: true)?.offer
                 else { throw ProtocolError(.conflict, "match \(id): its need or offer is gone") }
-                updated = updated.confirmed(needOpen: need.quantity - need.matched, offerOpen: offer.capacity - offer.matched)
+                updated = try updated.confirmed(needOpen: need.quantity - need.matched, offerOpen: offer.capacity - offer.matched)
                 if let units = updated.confirmedUnits {
                     try db.needs.save(need.confirming(Int(units)), supersedingProposals: false)
                     try db.offers.save(offer.confirming(Int(units)), supersedingProposals: false)
@@ -183,7 +187,7 @@ enum MatchCommands {
             ("monitored-placed", .integer(match.people.monitored)), ("working", .integer(match.people.working)),
             ("left", .integer(match.people.left)), ("reopened", .integer(match.people.reopened)),
             ("stable-3m", .integer(match.people.stable3)), ("stable-6m", .integer(match.people.stable6)),
-            ("reason", .text(match.reason)),
+            ("reason", .text(match.reason)), ("note", .text(match.note)),
         ])
     }
 }

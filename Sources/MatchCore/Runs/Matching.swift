@@ -110,12 +110,15 @@ public struct MatchInfo: Sendable {
     public var confirmedUnits: Int64?
     /// Its placements summed.
     public var people: PlacedPeople
+    /// A decline's reason code (`DeclineReason`), a cancellation's or an expiry's text.
     public var reason: String
+    /// A decline's free text beside its code.
+    public var note: String
 
     public init(
         id: Int64, run: Int64, need: Int64, offer: Int64, county: String, organisation: Int64, units: Int64, score: Int64,
         explanation: String, status: MatchStatus, westAnswer: String?, westUnits: Int64?, eastAnswer: String?,
-        eastUnits: Int64?, confirmedUnits: Int64?, people: PlacedPeople = PlacedPeople(), reason: String
+        eastUnits: Int64?, confirmedUnits: Int64?, people: PlacedPeople = PlacedPeople(), reason: String, note: String = ""
     ) {
         self.id = id
         self.run = run
@@ -134,6 +137,7 @@ public struct MatchInfo: Sendable {
         self.confirmedUnits = confirmedUnits
         self.people = people
         self.reason = reason
+        self.note = note
     }
 }
 

@@ -32,9 +32,18 @@ extension MatchCommands {
                 try await context.withLongUnit(.repeatableRead, commit: !dry) { unit in
                     if !dry, try await !unit.read(token: token, { try $0.matches.tryLockRuns() }) { throw RunLockTaken() }
                     let (filter, input) = try await unit.read(token: token) { db in
+                        // A filter naming no county, or a county outside the named province,
+                        // would store an empty run: refused instead.
                         var filter = RunFilter(kind: kind, county: county)
+                        if let county, try db.registry.county(code: county) == nil {
+                            throw ProtocolError(.badArg, "county: no county \(county); COUNTY LIST shows them")
+                        }
                         if let provinceGiven {
-                            filter.province = try CommandContext.province(provinceGiven, side: .west, field: "province", in: db.registry).code
+                            let province = try CommandContext.province(provinceGiven, side: .west, field: "province", in: db.registry)
+                            if let county, !county.hasPrefix(province.code) {
+                                throw ProtocolError(.badArg, "county: \(county) is not in province=\(province.name)")
+                            }
+                            filter.province = province.code
                         }
                         if !dry { try db.matches.expireProposals(olderThanDays: lifetime) }
                         return (filter, try db.matches.runInput(filter, needID: nil))
@@ -93,19 +102,25 @@ extension MatchCommands {
 
     static func mode(_ request: Request) throws(ProtocolError) -> Mode {
         let name = asciiLowercased(request.option("mode") ?? "optimal")
+        guard ["optimal", "fair", "stable"].contains(name) else {
+            throw ProtocolError(.badArg, "mode must be one of optimal|fair|stable, not '\(name)'")
+        }
+        // Each of these options steers one mode only; given with another it would be ignored.
+        for (key, owner) in [("objective", "optimal"), ("share", "fair"), ("side", "stable")]
+        where request.option(key) != nil && name != owner {
+            throw ProtocolError(.badArg, "\(key)= applies to mode=\(owner) only, not to mode=\(name)")
+        }
         switch name {
-        case "optimal":
-            return .optimal(try request.choice("objective", Mode.Objective.self) ?? .score)
         case "fair":
             guard let text = request.option("share") else { return .fair }
-            guard let share = Double(text), share > 0, share <= 1 else {
-                throw ProtocolError(.badArg, "share must be a number above 0 and at most 1, not '\(text)'")
+            guard let share = Fraction(share: text), share.numerator > 0 else {
+                throw ProtocolError(.badArg, "share must be above 0 and at most 1, as a decimal (0.3) or a fraction (3/10), not '\(text)'")
             }
-            return .fair(share: Fraction(Int64((share * 1000).rounded()), 1000))
+            return .fair(share: share)
         case "stable":
             return .stable(try request.choice("side", Mode.Side.self) ?? .needs)
         default:
-            throw ProtocolError(.badArg, "mode must be one of optimal|fair|stable, not '\(name)'")
+            return .optimal(try request.choice("objective", Mode.Objective.self) ?? .score)
         }
     }
 
@@ -153,11 +168,11 @@ extension MatchCommands {
     /// MATCH EXPLAIN shows. The pairing's level has a key of its own; under `pairing`, a JSON
     /// object would hold the points or the level, never both.
     static func explanation(_ score: ScoreBreakdown) -> Record.Value {
-        .object(
-            score.parts.map { ($0.name, .integer($0.points)) } + [
-                ("total", .integer(score.total)), ("fit", .text(score.fit.description)),
-                ("pairing-level", .text(score.pairing.description)),
-            ])
+        scoreObject(total: score.total, parts: score.parts, fit: score.fit.description, pairing: score.pairing.description)
+    }
+
+    static func scoreObject(total: Int64, parts: [(name: String, points: Int64)], fit: String, pairing: String) -> Record.Value {
+        .object(parts.map { ($0.name, .integer($0.points)) } + [("total", .integer(total)), ("fit", .text(fit)), ("pairing-level", .text(pairing))])
     }
 
     /// The same records, in any order, give the same fingerprint: everything is sorted first.

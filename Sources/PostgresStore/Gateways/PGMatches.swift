@@ -263,7 +263,7 @@ struct PGMatches: MatchGateway {
     static let matchColumns = """
         m.id, m.run, m.need, m.offer, n.county, o.organisation, m.units, m.score, m.explanation::text, m.status,
         m.west_answer, m.west_units, m.east_answer, m.east_units, m.confirmed_units, m.placed_units, m.placed_on::text, m.reason,
-        m.placed_poverty, m.placed_monitored, m.left_units, m.reopened_units, m.stable3_units, m.stable6_units
+        m.placed_poverty, m.placed_monitored, m.left_units, m.reopened_units, m.stable3_units, m.stable6_units, m.note
         """
 
     static func matchInfo(_ row: PGRow) throws -> MatchInfo {
@@ -272,7 +272,7 @@ struct PGMatches: MatchGateway {
             organisation: try row.int64(5), units: try row.int64(6), score: try row.int64(7), explanation: try row.string(8),
             status: MatchStatus(rawValue: try row.string(9)) ?? .proposed, westAnswer: row[10], westUnits: row[11].flatMap { Int64($0) },
             eastAnswer: row[12], eastUnits: row[13].flatMap { Int64($0) }, confirmedUnits: row[14].flatMap { Int64($0) },
-            people: try placedPeople(row), reason: try row.string(17))
+            people: try placedPeople(row), reason: try row.string(17), note: try row.string(24))
     }
 
     static func placedPeople(_ row: PGRow) throws -> PlacedPeople {
@@ -344,7 +344,7 @@ struct PGMatches: MatchGateway {
                 placed_poverty = \(match.people.poverty), placed_monitored = \(match.people.monitored),
                 left_units = \(match.people.left), reopened_units = \(match.people.reopened),
                 stable3_units = \(match.people.stable3), stable6_units = \(match.people.stable6), reason = \(match.reason),
-                updated_at = now()
+                note = \(match.note), updated_at = now()
             WHERE id = \(match.id)
             """)
     }

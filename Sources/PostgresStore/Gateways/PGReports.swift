@@ -241,8 +241,9 @@ struct PGReports: ReportGateway {
         try connection.query(
             """
             SELECT county, kind, sum(proposed_matches), sum(proposed_units), sum(confirmed_matches), sum(confirmed_units),
-                   sum(placed_units), sum(declined_matches), sum(placed_poverty), sum(placed_monitored), sum(working_units),
-                   sum(reopened_units), sum(stable3_units), sum(stable6_units)
+                   sum(placed_units), sum(placed_poverty), sum(placed_monitored), sum(working_units),
+                   sum(reopened_units), sum(stable3_units), sum(stable6_units),
+                   \(unsafeSQL: DeclineReason.allCases.map { "sum(declined_\($0.rawValue))" }.joined(separator: ", "))
             FROM match_flow
             WHERE (\(filter.year)::integer IS NULL OR year = \(filter.year))
               AND (\(filter.eastProvince)::text IS NULL OR east_province = \(filter.eastProvince))
@@ -254,16 +255,17 @@ struct PGReports: ReportGateway {
         ).rows.map { row in
             var people = FlowPeople()
             people.placed = try row.int(6)
-            people.poverty = try row.int(8)
-            people.monitored = try row.int(9)
-            people.working = try row.int(10)
-            people.reopened = try row.int(11)
-            people.stable3 = try row.int(12)
-            people.stable6 = try row.int(13)
+            people.poverty = try row.int(7)
+            people.monitored = try row.int(8)
+            people.working = try row.int(9)
+            people.reopened = try row.int(10)
+            people.stable3 = try row.int(11)
+            people.stable6 = try row.int(12)
             return FlowCell(
                 county: try row.string(0), kind: try PGMatches.kind(row, 1), proposedMatches: try row.int(2),
                 proposedUnits: try row.int(3), confirmedMatches: try row.int(4), confirmedUnits: try row.int(5),
-                declinedMatches: try row.int(7), people: people)
+                declined: Dictionary(uniqueKeysWithValues: try DeclineReason.allCases.enumerated().map { ($1, try row.int(13 + $0)) }),
+                people: people)
         }
     }
 
