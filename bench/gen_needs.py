@@ -22,7 +22,7 @@ def main():
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
     rng = random.Random(seed)
     with open(csv_path, "w", encoding="utf-8") as csv, open(tsv_path, "w", encoding="utf-8") as tsv:
-        csv.write("county,kind,occupations,qty,from,to,priority,poverty,note\n")
+        csv.write("county,kind,occupations,qty,from,to,priority,poverty,school,partnership,note\n")
         for i in range(n):
             county = rng.choice(counties)
             kind = rng.choice(kinds)
@@ -33,8 +33,13 @@ def main():
             priority = rng.randint(1, 5)
             poverty = rng.random() < 0.4
             note = f"需求 {i}"
-            csv.write(f"{county},{kind},{';'.join(codes)},{qty},{start},{end},{priority},{'yes' if poverty else 'no'},{note}\n")
-            tsv.write(f"{county}\t{kind}\t{{{','.join(codes)}}}\t{qty}\t{start}\t{end}\t{priority}\t{'t' if poverty else 'f'}\t{note}\n")
+            # A school partnership names the western school it helps and its partner's kind (NEED
+            # IMPORT requires both).
+            school = f"第{i % 50 + 1}中学" if kind == "school_partnership" else ""
+            partnership = "school" if kind == "school_partnership" else ""
+            copy_partnership = partnership or "\\N"  # COPY's null: the column takes no ''
+            csv.write(f"{county},{kind},{';'.join(codes)},{qty},{start},{end},{priority},{'yes' if poverty else 'no'},{school},{partnership},{note}\n")
+            tsv.write(f"{county}\t{kind}\t{{{','.join(codes)}}}\t{qty}\t{start}\t{end}\t{priority}\t{'t' if poverty else 'f'}\t{school}\t{copy_partnership}\t{note}\n")
 
 
 if __name__ == "__main__":

@@ -30,12 +30,12 @@ step "20,000 organisations" "
 step "$needs needs" "
     WITH c AS (SELECT array_agg(code ORDER BY code) AS a FROM county),
          o AS (SELECT array_agg(code ORDER BY code) AS a FROM occupation WHERE level <> 'major')
-    INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus)
+    INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority, poverty_people)
     SELECT c.a[1 + (i * 7919) % cardinality(c.a)], (ARRAY['labor','training','school_partnership','talent'])[1 + (i / 7) % 4],
            CASE WHEN i % 3 = 0 THEN ARRAY[o.a[1 + (i * 104729) % cardinality(o.a)], o.a[1 + (i * 31) % cardinality(o.a)]]
                 ELSE ARRAY[o.a[1 + (i * 104729) % cardinality(o.a)]] END,
            1 + (i * 37) % 200, date '2026-01-01' + ((i * 13) % 700)::int, date '2026-01-01' + ((i * 13) % 700 + 90 + i % 180)::int,
-           1 + i % 5, i % 4 = 0
+           1 + i % 5, CASE WHEN i % 4 = 0 THEN 1 ELSE 0 END
     FROM generate_series(1::bigint, $needs) i, c, o"
 step "$offers offers" "
     WITH o AS (SELECT array_agg(code ORDER BY code) AS a FROM occupation WHERE level <> 'major')
@@ -45,7 +45,7 @@ step "$offers offers" "
            10 + (i * 71) % 990, date '2026-01-01' + ((i * 17) % 500)::int, date '2026-01-01' + ((i * 17) % 500 + 180 + i % 365)::int
     FROM generate_series(1::bigint, $offers) i, o"
 step "one run, $matches matches" "
-    INSERT INTO match_run (mode, input_hash) VALUES ('optimal', 'bench');
+    INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal', 'bench', '{}');
     INSERT INTO match (run, need, offer, units, score, status, confirmed_units, placed_units, reason)
     SELECT 1, 1 + (i * 7) % $needs, 1 + (i * 13) % $offers, 1 + i % 3, 500,
            (ARRAY['proposed','confirmed','confirmed','declined','superseded','expired'])[1 + i % 6],

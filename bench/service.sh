@@ -127,7 +127,7 @@ need_add_cell() {  # CLIENTS ROUND
     pair "need_add_$c" "$2" ew_need ref_need
 }
 
-columns="county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, note"
+columns="county, kind, occupations, quantity, window_start, window_end, priority, poverty_focus, west_school, partnership, note"
 import_cell() {  # ROUND
     ew_import() {
         local start elapsed stored

@@ -67,15 +67,19 @@ struct PGReports: ReportGateway {
 
     func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) throws -> [Need] {
         let (scopeCounty, scopeProvince) = Self.westFilter(scope)
-        // The sort key as the partial indexes of 004 hold it, so one row comparison pages through them.
+        // The sort key as need_unmet and need_unmet_county hold it, so one row comparison pages
+        // through them. A province is a range of need_county (six-digit codes under its prefix, as
+        // left(county, 2) would say, but one the planner can read and estimate).
         return try connection.query(
             """
             SELECT \(unsafeSQL: PGNeeds.columns) FROM need n
             WHERE n.status IN ('open', 'partly_matched')
               AND (\(filter.county)::text IS NULL OR n.county = \(filter.county))
-              AND (\(filter.province)::text IS NULL OR left(n.county, 2) = \(filter.province))
+              AND (\(filter.province)::text IS NULL
+                   OR n.county BETWEEN (\(filter.province) || '0000')::char(6) AND (\(filter.province) || '9999')::char(6))
               AND (\(scopeCounty)::text IS NULL OR n.county = \(scopeCounty))
-              AND (\(scopeProvince)::text IS NULL OR left(n.county, 2) = \(scopeProvince))
+              AND (\(scopeProvince)::text IS NULL
+                   OR n.county BETWEEN (\(scopeProvince) || '0000')::char(6) AND (\(scopeProvince) || '9999')::char(6))
               AND (\(filter.kind?.rawValue)::text IS NULL OR n.kind = \(filter.kind?.rawValue))
               AND (\(filter.occupation)::text IS NULL OR EXISTS (
                     SELECT 1 FROM unnest(n.occupations) AS o(code)
