@@ -10,16 +10,22 @@ struct HeldUnitsTests {
         return try await client.readRecords(after: header)
     }
 
+    /// One 佛山 offer of 2 units, a need of 2 in 织金县 (need 1) and in 水城区 (need 2), and a run
+    /// for 织金县 only that proposes the offer's 2 units to it (match 1).
+    static func oneOfferProposedToOneOfTwoCounties(_ admin: LineClient) async throws {
+        #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
+        #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
+        #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
+        #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
+        #expect(try await admin.request("MATCH RUN county=520524").contains(" proposals=1 "))
+    }
+
     @Test func aCountyFilteredRunLeavesTheUnitsAnotherCountysProposalHolds() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
                 let admin = try await LineClient.signedIn(port: port, token: token)
-                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
-                #expect(try await admin.request("MATCH RUN county=520524").contains(" proposals=1 "))
+                try await Self.oneOfferProposedToOneOfTwoCounties(admin)
                 let second = try await admin.request("MATCH RUN county=520204")
                 #expect(second.hasPrefix("OK run=2 ") && second.contains(" proposals=0 "), "the offer's 2 units are proposed to 织金县 already: \(second)")
                 await admin.close()
@@ -57,11 +63,7 @@ struct HeldUnitsTests {
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
                 let admin = try await LineClient.signedIn(port: port, token: token)
-                #expect(try await admin.request("ORG ADD kind=enterprise name=厂 province=广东省 city=佛山市").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("OFFER ADD org=1 kind=labor occupations=6-01 capacity=2 from=2027-01-01 to=2027-12-31").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("NEED ADD county=520524 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=1 "))
-                #expect(try await admin.request("NEED ADD county=520204 kind=labor occupations=6-01 qty=2 from=2027-01-01 to=2027-06-30").hasPrefix("OK id=2 "))
-                #expect(try await admin.request("MATCH RUN county=520524").contains(" proposals=1 "))
+                try await Self.oneOfferProposedToOneOfTwoCounties(admin)
                 try await database.pool.withConnection { connection in
                     _ = try connection.query("INSERT INTO match (run, need, offer, units, score) VALUES (1, 2, 1, 2, 500)")
                 }

@@ -76,7 +76,7 @@ struct ReportBinaryTests {
             let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("level,code,name,province,needs,demand,confirmed,fill,") == true)
             #expect(lines[1].hasPrefix("province,52,贵州省,52,3,110,35,\(Self.rounded(35, 110)),35,0,0,0,"), "\(lines[1])")
-            #expect(lines.contains { $0.hasPrefix("county,520324,正安县,52,1,50,5,0.100,5,0,0,0,0,0,0,0,0,0,0,0,0,,,0,0,,,1,") })
+            #expect(lines.contains { $0.hasPrefix("county,520324,正安县,52,1,50,5,0.100,5,0,0,0,0,0,0,0,0,0,0,0,0,,,0,0,,,0,0,0,0,0,0,1,") })
 
             let html = directory.appending(path: "report.html").path
             let (htmlCode, htmlOutput) = try await ChildProcess.run(
