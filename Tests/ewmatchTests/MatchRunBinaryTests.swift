@@ -13,20 +13,25 @@ struct MatchRunBinaryTests {
         return try #require(parsed as? [String: Any], "not one JSON object: \(output)")
     }
 
+    /// A connection signed in as `token`, after it added a need and an offer that match (20 units).
+    static func signedInWithOneNeedAndOffer(port: Int, token: String) async throws -> LineClient {
+        let client = try await LineClient.connectReady(port: port).0
+        #expect(try await client.request("AUTH \(token)").hasPrefix("OK "))
+        for line in [
+            "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
+            "NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30",
+            "OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31",
+        ] {
+            #expect(try await client.request(line).hasPrefix("OK "), "\(line)")
+        }
+        return client
+    }
+
     @Test func printsTheServersJSONErrorsIncluded() async throws {
         try await TestDatabase.with { database in
             let admin = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let client = try await LineClient.connectReady(port: port).0
-                #expect(try await client.request("AUTH \(admin)").hasPrefix("OK "))
-                for line in [
-                    "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
-                    "NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30",
-                    "OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31",
-                ] {
-                    #expect(try await client.request(line).hasPrefix("OK "), "\(line)")
-                }
-                await client.close()
+                try await Self.signedInWithOneNeedAndOffer(port: port, token: admin).close()
                 let server = ["--port", "\(port)", "--token", admin]
 
                 let (stored, run) = try await ChildProcess.run(BinaryTests.binary, ["match", "run", "--json"] + server)
@@ -59,15 +64,8 @@ struct MatchRunBinaryTests {
         try await TestDatabase.with { database in
             let admin = try await database.adminToken()
             try await TestServer.with(database: database) { port in
-                let holder = try await LineClient.connectReady(port: port).0
-                #expect(try await holder.request("AUTH \(admin)").hasPrefix("OK "))
-                for line in [
-                    "ORG ADD kind=enterprise name=无锡精工 province=江苏省 city=无锡市",
-                    "NEED ADD county=520204 kind=labor occupations=6-01 qty=30 from=2027-01-01 to=2027-06-30",
-                    "OFFER ADD org=1 kind=labor occupations=6-01 capacity=20 from=2027-01-01 to=2027-12-31", "BEGIN", "MATCH RUN",
-                ] {
-                    #expect(try await holder.request(line).hasPrefix("OK "), "\(line)")
-                }
+                let holder = try await Self.signedInWithOneNeedAndOffer(port: port, token: admin)
+                for line in ["BEGIN", "MATCH RUN"] { #expect(try await holder.request(line).hasPrefix("OK "), "\(line)") }
                 let watcher = try await LineClient.connectReady(port: port).0
                 #expect(try await watcher.request("AUTH \(admin)").hasPrefix("OK "))
                 #expect(try await watcher.readRecords(after: try await watcher.request("RUN PROGRESS")).isEmpty)
