@@ -462,7 +462,8 @@ struct ReportTests {
 
     /// The triggers keep the summaries equal to summing the rows afresh, through the changes a
     /// live system makes: answers, placements, a window moved to another year, an organisation
-    /// moved to another city, a cancelled need, deleted matches, offers filling and withdrawn.
+    /// moved to another city, a cancelled need, deleted matches, offers filling and withdrawn;
+    /// and the links that worked, which the continuity score reads, equal to counting them afresh.
     @Test func summariesStayEqualToARebuild() async throws {
         try await TestDatabase.with { database in
             _ = try await Self.makeWorld(database)
@@ -478,13 +479,15 @@ struct ReportTests {
                         UPDATE organisation SET city = '深圳市' WHERE province = '44';
                         UPDATE need SET status = 'cancelled' WHERE matched = 0 AND status = 'open';
                         DELETE FROM match WHERE status = 'declined';
+                        DELETE FROM match WHERE status = 'cancelled' AND NOT EXISTS (SELECT 1 FROM placement p WHERE p.match = match.id);
                         UPDATE match SET status = 'declined', reason = 'filled' WHERE status = 'proposed' AND id % 3 = 1;
                         UPDATE offer SET matched = 10, status = 'partly_matched' WHERE id % 2 = 0;
                         UPDATE offer SET status = 'withdrawn' WHERE id % 3 = 0;
                         """)
                 let kept = try Self.summaries(on: connection)
-                try connection.execute(script: "SELECT report_rebuild()")
+                try connection.execute(script: "SELECT report_rebuild(); SELECT confirmed_link_recount()")
                 #expect(try Self.summaries(on: connection) == kept)
+                #expect(try connection.query("SELECT count(*) FROM confirmed_link WHERE year = 2028 AND matches > 0").first!.int(0) > 0)
                 #expect(try connection.query("SELECT count(*) FROM match_flow WHERE year = 2028").first!.int(0) > 0)
             }
         }
@@ -501,7 +504,7 @@ struct ReportTests {
                 placed_poverty, placed_monitored, working_units, reopened_units, stable3_units, stable6_units,
                 declined_wage, declined_distance, declined_conditions, declined_timing, declined_filled, declined_other
                 """,
-            "offer_totals": "offers, open_offers, open_capacity", "offer_slot": "open_units",
+            "offer_totals": "offers, open_offers, open_capacity", "offer_slot": "open_units", "confirmed_link": "matches",
         ]
         return try measures.sorted { $0.key < $1.key }.flatMap { table, columns in
             try connection.query(

@@ -163,22 +163,17 @@ struct PGMatches: MatchGateway {
     static let offerQuality = "CASE WHEN o.quality > 0 THEN o.quality ELSE g.quality END"
 
     /// The pairs among `needs` and `offers` that continue a link that worked: the offer's
-    /// organisation had a match confirmed with the need's county, for a need of the year before.
-    /// The links come first, each once: joining needs to earlier needs of their county, pair by
-    /// pair, took half a minute with 800 needs of one county and one organisation's offers.
+    /// organisation had a match confirmed with the need's county, for a need of the year before
+    /// (`confirmed_link`, kept by the match triggers).
     static func continued(needs: [NeedRecord], offers: [OfferRecord], on connection: PGConnection) throws -> Set<PairID> {
         guard !needs.isEmpty, !offers.isEmpty else { return [] }
         return Set(
             try connection.query(
                 """
-                WITH link AS (
-                    SELECT DISTINCT pn.county, extract(year FROM pn.window_start) + 1 AS year, po.organisation
-                    FROM match pm JOIN need pn ON pn.id = pm.need JOIN offer po ON po.id = pm.offer
-                    WHERE pm.confirmed_units IS NOT NULL
-                )
                 SELECT n.id, o.id
-                FROM link
-                JOIN need n ON n.county = link.county AND extract(year FROM n.window_start) = link.year
+                FROM need n
+                JOIN confirmed_link link ON link.county = n.county AND link.year = extract(year FROM n.window_start) - 1
+                                        AND link.matches > 0
                 JOIN offer o ON o.organisation = link.organisation
                 WHERE n.id = ANY(\(PGText.int64Array(needs.map(\.id)))::bigint[])
                   AND o.id = ANY(\(PGText.int64Array(offers.map(\.id)))::bigint[])
