@@ -5,12 +5,14 @@
 -- becomes of it later, as before (`confirmed_units IS NOT NULL`). A link whose count falls to 0
 -- (a need moved to another year) stays as a row of 0, which readers skip. (No CHECK on it: an
 -- upsert's negative delta is checked as a row to insert before it meets the row it updates.)
+-- Keyed by organisation first: the readers hold a page of needs and the offers that could serve
+-- them, and an organisation has few links where a county and year can have thousands.
 CREATE TABLE confirmed_link (
+    organisation bigint  NOT NULL,
     county       text    NOT NULL,
     year         integer NOT NULL,
-    organisation bigint  NOT NULL,
     matches      bigint  NOT NULL,
-    PRIMARY KEY (county, year, organisation)
+    PRIMARY KEY (organisation, county, year)
 );
 
 -- Static SQL over the transition tables: planned once per session, not per statement. Only
@@ -19,28 +21,28 @@ CREATE TABLE confirmed_link (
 CREATE FUNCTION confirmed_link_match_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO confirmed_link AS t (county, year, organisation, matches)
-        SELECT n.county, extract(year FROM n.window_start)::integer, o.organisation, count(*)
+        INSERT INTO confirmed_link AS t (organisation, county, year, matches)
+        SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer, count(*)
         FROM new_rows r JOIN need n ON n.id = r.need JOIN offer o ON o.id = r.offer
         WHERE r.confirmed_units IS NOT NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (county, year, organisation) DO UPDATE SET matches = t.matches + excluded.matches;
+        ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO confirmed_link AS t (county, year, organisation, matches)
-        SELECT n.county, extract(year FROM n.window_start)::integer, o.organisation, sum(d.sign)
+        INSERT INTO confirmed_link AS t (organisation, county, year, matches)
+        SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer, sum(d.sign)
         FROM (SELECT need, offer, 1 AS sign FROM new_rows WHERE confirmed_units IS NOT NULL
               UNION ALL
               SELECT need, offer, -1 FROM old_rows WHERE confirmed_units IS NOT NULL) d
         JOIN need n ON n.id = d.need JOIN offer o ON o.id = d.offer
         GROUP BY 1, 2, 3 HAVING sum(d.sign) <> 0 ORDER BY 1, 2, 3
-        ON CONFLICT (county, year, organisation) DO UPDATE SET matches = t.matches + excluded.matches;
+        ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
     ELSE
         UPDATE confirmed_link t SET matches = t.matches - d.matches
-        FROM (SELECT n.county, extract(year FROM n.window_start)::integer AS year, o.organisation, count(*) AS matches
+        FROM (SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer AS year, count(*) AS matches
               FROM old_rows r JOIN need n ON n.id = r.need JOIN offer o ON o.id = r.offer
               WHERE r.confirmed_units IS NOT NULL
               GROUP BY 1, 2, 3) d
-        WHERE (t.county, t.year, t.organisation) = (d.county, d.year, d.organisation);
+        WHERE (t.organisation, t.county, t.year) = (d.organisation, d.county, d.year);
     END IF;
     RETURN NULL;
 END $$;
@@ -48,8 +50,8 @@ END $$;
 -- A need whose window moves to another year takes its confirmed matches' links along.
 CREATE FUNCTION confirmed_link_need_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO confirmed_link AS t (county, year, organisation, matches)
-    SELECT d.county, d.year, o.organisation, sum(d.sign)
+    INSERT INTO confirmed_link AS t (organisation, county, year, matches)
+    SELECT o.organisation, d.county, d.year, sum(d.sign)
     FROM (SELECT x.id, x.county, extract(year FROM x.window_start)::integer AS year, 1 AS sign
           FROM old_rows b JOIN new_rows x ON x.id = b.id
           WHERE extract(year FROM x.window_start) <> extract(year FROM b.window_start) OR x.county <> b.county
@@ -60,15 +62,15 @@ BEGIN
     JOIN match m ON m.need = d.id AND m.confirmed_units IS NOT NULL
     JOIN offer o ON o.id = m.offer
     GROUP BY 1, 2, 3 HAVING sum(d.sign) <> 0 ORDER BY 1, 2, 3
-    ON CONFLICT (county, year, organisation) DO UPDATE SET matches = t.matches + excluded.matches;
+    ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
     RETURN NULL;
 END $$;
 
 -- From scratch: now, and after a TRUNCATE (which row and statement triggers never see).
 CREATE FUNCTION confirmed_link_recount() RETURNS void LANGUAGE sql AS $$
     DELETE FROM confirmed_link;
-    INSERT INTO confirmed_link (county, year, organisation, matches)
-    SELECT n.county, extract(year FROM n.window_start)::integer, o.organisation, count(*)
+    INSERT INTO confirmed_link (organisation, county, year, matches)
+    SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer, count(*)
     FROM match m JOIN need n ON n.id = m.need JOIN offer o ON o.id = m.offer
     WHERE m.confirmed_units IS NOT NULL
     GROUP BY 1, 2, 3;

@@ -87,7 +87,9 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await self.serve(connection, limits: limits) }
+                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
+                            await self.serve(connection, limits: limits)
+                        }
                     }
                 }
                 // Listening has stopped: shutdown has begun, or the listener failed.
@@ -156,6 +158,25 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
             logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
         }
         logger.debug("disconnected")
+    }
+}
+
+/// Runs a connection's task on its channel's event loop: a request read there is answered there,
+/// and its reply written there, without handing the connection to another thread and back twice
+/// per line (a PING round trip spent more time in those hops than in answering). What blocks
+/// for long leaves it: statements run on the pool's threads, a matching run's arithmetic on
+/// Dispatch's.
+final class EventLoopTaskExecutor: TaskExecutor {
+    private let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        eventLoop.execute { job.runSynchronously(on: executor) }
     }
 }
 

@@ -35,6 +35,7 @@ public final class ConnectionPool: Service, Sendable {
     private struct Waiter {
         var id: Int
         var long: Bool
+        var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<PGConnection, any Error>
     }
 
@@ -44,6 +45,9 @@ public final class ConnectionPool: Service, Sendable {
         var longHeld = 0
         var nextWaiterID = 0
         var closed = false
+        /// Whether a task is timing out the waiters: one for them all while any wait, rather
+        /// than a timer task per waiting lease (most of them cancelled moments later).
+        var expiring = false
     }
 
     /// Leases of a long holder; handed back with `release(_:long:)`.
@@ -160,27 +164,25 @@ public final class ConnectionPool: Service, Sendable {
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        let timeout = Task { [leaseTimeout] in
-            try await Task.sleep(for: leaseTimeout)
-            self.abandon(waiter: id, with: PoolBusyError(reason: .timeout(leaseTimeout)))
-        }
-        defer { timeout.cancel() }
+        let deadline = ContinuousClock.now + leaseTimeout
         let connection = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PGConnection, any Error>) in
-                let ready = state.withLock { state -> Result<PGConnection, any Error>? in
-                    if state.closed { return .failure(PoolClosedError()) }
-                    if Task.isCancelled { return .failure(CancellationError()) }
-                    if long && state.longHeld >= longLimit { return .failure(PoolBusyError(reason: .longLimit(longLimit))) }
+                let (ready, startExpiring) = state.withLock { state -> (Result<PGConnection, any Error>?, Bool) in
+                    if state.closed { return (.failure(PoolClosedError()), false) }
+                    if Task.isCancelled { return (.failure(CancellationError()), false) }
+                    if long && state.longHeld >= longLimit { return (.failure(PoolBusyError(reason: .longLimit(longLimit))), false) }
                     if let connection = state.idle.popLast() {
                         if long { state.longHeld += 1 }
                         recordGauges(state)
-                        return .success(connection)
+                        return (.success(connection), false)
                     }
-                    state.waiters.append(Waiter(id: id, long: long, continuation: continuation))
+                    state.waiters.append(Waiter(id: id, long: long, deadline: deadline, continuation: continuation))
                     recordGauges(state)
-                    return nil
+                    defer { state.expiring = true }
+                    return (nil, !state.expiring)
                 }
                 if let ready { continuation.resume(with: ready) }
+                if startExpiring { Task { await self.expireWaiters() } }
             }
         } onCancel: {
             self.abandon(waiter: id, with: CancellationError())
@@ -208,6 +210,25 @@ public final class ConnectionPool: Service, Sendable {
         case .handOver(let waiter): waiter.continuation.resume(returning: lease.connection)
         case .keep: break
         case .disconnect: lease.connection.disconnect()
+        }
+    }
+
+    /// Fails each waiter whose lease timeout has passed, sleeping until the next one's, for as
+    /// long as any lease waits.
+    private func expireWaiters() async {
+        while true {
+            let (expired, next) = state.withLock { state -> ([Waiter], ContinuousClock.Instant?) in
+                let now = ContinuousClock.now
+                let expired = state.waiters.filter { $0.deadline <= now }
+                state.waiters.removeAll { $0.deadline <= now }
+                if !expired.isEmpty { recordGauges(state) }
+                let next = state.waiters.map(\.deadline).min()
+                if next == nil { state.expiring = false }
+                return (expired, next)
+            }
+            for waiter in expired { waiter.continuation.resume(throwing: PoolBusyError(reason: .timeout(leaseTimeout))) }
+            guard let next else { return }
+            try? await Task.sleep(until: next, clock: .continuous)
         }
     }
 

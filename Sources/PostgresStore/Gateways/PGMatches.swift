@@ -155,10 +155,6 @@ struct PGMatches: MatchGateway {
         try row.string(index).split(separator: ",").compactMap { OccupationCode(String($0)) }
     }
 
-    /// The conditions a need asks for (stored as codes), or an offer states in its text
-    /// (`housing, travel_support`: the codes it names count).
-    /// What the two sides of a kind must agree on (a school partnership's partner, a
-    /// secondment's direction), as `variant` reads it.
     /// An offer scores its own rating, or its organisation's when it states none.
     static let offerQuality = "CASE WHEN o.quality > 0 THEN o.quality ELSE g.quality END"
 
@@ -170,13 +166,15 @@ struct PGMatches: MatchGateway {
         return Set(
             try connection.query(
                 """
+                WITH n AS (
+                    SELECT id, county, extract(year FROM window_start)::integer - 1 AS year FROM need
+                    WHERE id = ANY(\(PGText.int64Array(needs.map(\.id)))::bigint[])
+                )
                 SELECT n.id, o.id
-                FROM need n
-                JOIN confirmed_link link ON link.county = n.county AND link.year = extract(year FROM n.window_start) - 1
-                                        AND link.matches > 0
-                JOIN offer o ON o.organisation = link.organisation
-                WHERE n.id = ANY(\(PGText.int64Array(needs.map(\.id)))::bigint[])
-                  AND o.id = ANY(\(PGText.int64Array(offers.map(\.id)))::bigint[])
+                FROM offer o
+                JOIN confirmed_link link ON link.organisation = o.organisation AND link.matches > 0
+                JOIN n ON n.county = link.county AND n.year = link.year
+                WHERE o.id = ANY(\(PGText.int64Array(offers.map(\.id)))::bigint[])
                 """
             ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
     }
@@ -184,6 +182,8 @@ struct PGMatches: MatchGateway {
     static let needVariant = "coalesce(n.partnership, n.direction, '')"
     static let offerVariant = "coalesce(o.partnership, o.direction, '')"
 
+    /// What the two sides of a kind must agree on (a school partnership's partner, a
+    /// secondment's direction), as `variant` reads it.
     static func variant(_ text: String) -> KindVariant {
         switch text {
         case Partnership.school.rawValue: .schoolPartner
@@ -194,6 +194,8 @@ struct PGMatches: MatchGateway {
         }
     }
 
+    /// The conditions a need asks for (stored as codes), or an offer states in its text
+    /// (`housing, travel_support`: the codes it names count).
     static func conditions(_ text: String) -> Set<Condition> {
         Set(text.split(whereSeparator: { $0 == "," || $0 == ";" || $0 == " " || $0 == "，" || $0 == "、" }).compactMap {
             Condition(word: String($0))
