@@ -69,7 +69,7 @@ public struct PGStore: Store {
     /// all while the standby's replay waits), and must stop the token at once.
     public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         guard let readPool else { return try await read(token: token, body) }
-        if let token, tokenWatch?.isValid(token, check: { nil }) != true {
+        if let token, tokenWatch?.knowsValid(token) != true {
             guard try await inUnit(pool, { try isValid(token, on: $0) }) else { throw StoreError.tokenRevoked }
         }
         return try await inUnit(readPool) { try body(Self.gateways($0)) }

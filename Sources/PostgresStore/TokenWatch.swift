@@ -43,6 +43,11 @@ public final class TokenWatch: Service, Sendable {
         self.logger = logger
     }
 
+    /// Whether the watch knows `token` to be valid, without asking PostgreSQL.
+    func knowsValid(_ token: Int64) -> Bool {
+        isValid(token, check: { nil })
+    }
+
     /// Whether `token` is valid: from memory when the watch knows it, else by `check` (the
     /// token's expiry, nil when it is not valid), whose answer is remembered while listening.
     func isValid(_ token: Int64, check: () throws -> Expiry?) rethrows -> Bool {
