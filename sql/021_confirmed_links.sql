@@ -15,52 +15,56 @@ CREATE TABLE confirmed_link (
     PRIMARY KEY (organisation, county, year)
 );
 
--- Static SQL over the transition tables: planned once per session, not per statement. Only
--- matches with confirmed units reach the joins, so a run storing proposals pays next to nothing.
+-- Adds each match's sign (+1 confirmed, -1 no longer counted) to its link. Every statement of
+-- these triggers is static, planned once per session and then kept for statements of any size
+-- (a plan PostgreSQL keeps is made for the row count of its first use): so nothing here joins
+-- a transition table, whose size varies, to a table. The need and the offer are read by key
+-- (OFFSET 0 keeps each lookup a lookup: the planner may not turn it into a join over the whole
+-- table), and the deltas arrive as arrays, whose size the planner never guesses from the data.
 -- Rows are upserted in key order, so concurrent writers lock them in one order.
+CREATE FUNCTION confirmed_link_add(needs bigint[], offers bigint[], signs integer[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO confirmed_link AS t (organisation, county, year, matches)
+    SELECT o.organisation, n.county, n.year, sum(d.sign)
+    FROM unnest(needs, offers, signs) AS d(need, offer, sign)
+    CROSS JOIN LATERAL (SELECT county, extract(year FROM window_start)::integer AS year FROM need WHERE id = d.need OFFSET 0) n
+    CROSS JOIN LATERAL (SELECT organisation FROM offer WHERE id = d.offer OFFSET 0) o
+    GROUP BY 1, 2, 3 HAVING sum(d.sign) <> 0 ORDER BY 1, 2, 3
+    ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
+END $$;
+
+-- Only matches holding confirmed units reach the lookups, so a run storing proposals pays for
+-- a scan of its rows and nothing more.
 CREATE FUNCTION confirmed_link_match_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO confirmed_link AS t (organisation, county, year, matches)
-        SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer, count(*)
-        FROM new_rows r JOIN need n ON n.id = r.need JOIN offer o ON o.id = r.offer
-        WHERE r.confirmed_units IS NOT NULL
-        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
+        PERFORM confirmed_link_add(array_agg(need), array_agg(offer), array_agg(1))
+        FROM new_rows WHERE confirmed_units IS NOT NULL HAVING count(*) > 0;
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO confirmed_link AS t (organisation, county, year, matches)
-        SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer, sum(d.sign)
+        PERFORM confirmed_link_add(array_agg(d.need), array_agg(d.offer), array_agg(d.sign))
         FROM (SELECT need, offer, 1 AS sign FROM new_rows WHERE confirmed_units IS NOT NULL
               UNION ALL
               SELECT need, offer, -1 FROM old_rows WHERE confirmed_units IS NOT NULL) d
-        JOIN need n ON n.id = d.need JOIN offer o ON o.id = d.offer
-        GROUP BY 1, 2, 3 HAVING sum(d.sign) <> 0 ORDER BY 1, 2, 3
-        ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
+        HAVING count(*) > 0;
     ELSE
-        UPDATE confirmed_link t SET matches = t.matches - d.matches
-        FROM (SELECT o.organisation, n.county, extract(year FROM n.window_start)::integer AS year, count(*) AS matches
-              FROM old_rows r JOIN need n ON n.id = r.need JOIN offer o ON o.id = r.offer
-              WHERE r.confirmed_units IS NOT NULL
-              GROUP BY 1, 2, 3) d
-        WHERE (t.organisation, t.county, t.year) = (d.organisation, d.county, d.year);
+        PERFORM confirmed_link_add(array_agg(need), array_agg(offer), array_agg(-1))
+        FROM old_rows WHERE confirmed_units IS NOT NULL HAVING count(*) > 0;
     END IF;
     RETURN NULL;
 END $$;
 
--- A need whose window moves to another year takes its confirmed matches' links along.
+-- A need whose window moves to another year takes its confirmed matches' links along. A row
+-- trigger with a WHEN clause: the many updates that move nothing (every answer updates its
+-- need's matched units) never call it.
 CREATE FUNCTION confirmed_link_need_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO confirmed_link AS t (organisation, county, year, matches)
     SELECT o.organisation, d.county, d.year, sum(d.sign)
-    FROM (SELECT x.id, x.county, extract(year FROM x.window_start)::integer AS year, 1 AS sign
-          FROM old_rows b JOIN new_rows x ON x.id = b.id
-          WHERE extract(year FROM x.window_start) <> extract(year FROM b.window_start) OR x.county <> b.county
-          UNION ALL
-          SELECT b.id, b.county, extract(year FROM b.window_start)::integer, -1
-          FROM old_rows b JOIN new_rows x ON x.id = b.id
-          WHERE extract(year FROM x.window_start) <> extract(year FROM b.window_start) OR x.county <> b.county) d
-    JOIN match m ON m.need = d.id AND m.confirmed_units IS NOT NULL
+    FROM match m
     JOIN offer o ON o.id = m.offer
+    CROSS JOIN (VALUES (NEW.county, extract(year FROM NEW.window_start)::integer, 1),
+                       (OLD.county, extract(year FROM OLD.window_start)::integer, -1)) AS d(county, year, sign)
+    WHERE m.need = NEW.id AND m.confirmed_units IS NOT NULL
     GROUP BY 1, 2, 3 HAVING sum(d.sign) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (organisation, county, year) DO UPDATE SET matches = t.matches + excluded.matches;
     RETURN NULL;
@@ -88,8 +92,9 @@ CREATE TRIGGER match_link_update AFTER UPDATE ON match REFERENCING OLD TABLE AS 
     FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_match_changed();
 CREATE TRIGGER match_link_delete AFTER DELETE ON match REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_match_changed();
-CREATE TRIGGER need_link_update AFTER UPDATE ON need REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_need_moved();
+CREATE TRIGGER need_link_moved AFTER UPDATE OF window_start, county ON need FOR EACH ROW
+    WHEN (extract(year FROM OLD.window_start) <> extract(year FROM NEW.window_start) OR OLD.county <> NEW.county)
+    EXECUTE FUNCTION confirmed_link_need_moved();
 CREATE TRIGGER match_link_truncate AFTER TRUNCATE ON match FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_truncated();
 CREATE TRIGGER need_link_truncate AFTER TRUNCATE ON need FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_truncated();
 CREATE TRIGGER offer_link_truncate AFTER TRUNCATE ON offer FOR EACH STATEMENT EXECUTE FUNCTION confirmed_link_truncated();
