@@ -16,7 +16,10 @@
 --   * an UPDATE's old and new rows are paired by a window over their union, not by a join of
 --     the two transition tables, which planned for one row is a nested loop, quadratic in a
 --     large statement;
---   * offer slots are deleted through `= ANY (ARRAY(…))`, an index scan at any size.
+--   * offer slots are deleted through `= ANY (ARRAY(…))`, an index scan at any size;
+--   * the trigger functions run with JIT off: a plan kept from a large statement keeps its large
+--     cost estimate, and with JIT on (where 004 could not turn it off for the database) every
+--     later statement would be compiled first, tens of milliseconds each.
 
 -- The figures a match adds to its need's and its offer's side's summaries, each a select list
 -- over a FROM list (`source`) that names the match r, its need n and, for flows, the offering
@@ -107,7 +110,7 @@ DECLARE
 BEGIN
     -- The counties' check is 018's.
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION report_need_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION report_need_changed() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $body$
         DECLARE
             missing text;
         BEGIN
@@ -139,7 +142,7 @@ BEGIN
         report_flow_upsert(report_match_select(moved_needs || matches_of_n || organisation_of_r, 'n.sign')));
 
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION report_match_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION report_match_changed() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $body$
         BEGIN
             IF TG_OP = 'INSERT' THEN
                 %1$s;
@@ -167,7 +170,7 @@ BEGIN
 
     -- ORG UPDATE may change an organisation's city: its matches move with it.
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION report_organisation_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION report_organisation_changed() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $body$
         BEGIN
             %1$s;
             RETURN NULL;
@@ -176,7 +179,7 @@ BEGIN
         report_flow_upsert(report_match_select(moved_organisations || matches_of_g || need_of_r, 'g.sign')));
 
     EXECUTE format($f$
-        CREATE OR REPLACE FUNCTION report_offer_changed() RETURNS trigger LANGUAGE plpgsql AS $body$
+        CREATE OR REPLACE FUNCTION report_offer_changed() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $body$
         BEGIN
             IF TG_OP IN ('UPDATE', 'DELETE') THEN
                 DELETE FROM offer_slot WHERE offer = ANY (ARRAY(SELECT id FROM old_rows));
