@@ -461,15 +461,24 @@ struct ReportTests {
     }
 
     /// The triggers keep the summaries equal to summing the rows afresh, through the changes a
-    /// live system makes: answers, placements, a window moved to another year, an organisation
-    /// moved to another city, a cancelled need, deleted matches, offers filling and withdrawn;
-    /// and the links that worked, which the continuity score reads, equal to counting them afresh.
+    /// live system makes: statements of many needs and matches at once (after the one-row
+    /// statements of `makeWorld`, whose plans the triggers keep), answers, placements, a window
+    /// moved to another year, an organisation moved to another city, a cancelled need, deleted
+    /// matches and needs, offers filling, withdrawn, added and deleted; and the links that worked,
+    /// which the continuity score reads, equal to counting them afresh.
     @Test func summariesStayEqualToARebuild() async throws {
         try await TestDatabase.with { database in
             _ = try await Self.makeWorld(database)
             try await database.pool.withConnection { connection in
                 try connection.execute(
                     script: """
+                        INSERT INTO need (county, kind, occupations, quantity, window_start, window_end, priority)
+                        SELECT county, kind, '{6-01,2-05-01}', 5 + copy, '2027-03-01', '2027-09-30', 3
+                        FROM unnest(ARRAY['520204', '520324']) AS county, unnest(ARRAY['labor', 'talent']) AS kind,
+                             generate_series(1, 3) AS copy;
+                        INSERT INTO match (run, need, offer, units, score, status)
+                        SELECT (SELECT max(id) FROM match_run), n.id, o.id, 2, 100, 'proposed'
+                        FROM need n JOIN offer o ON o.kind = n.kind WHERE n.window_start = '2027-03-01';
                         UPDATE match SET status = 'confirmed', confirmed_units = units WHERE status = 'proposed' AND id % 2 = 0;
                         UPDATE match SET placed_units = placed_units + 1, placed_on = '2027-05-01' WHERE status = 'confirmed' AND id % 3 = 0;
                         UPDATE match SET placed_poverty = 1, left_units = 1, reopened_units = 1, stable3_units = 1
@@ -483,6 +492,12 @@ struct ReportTests {
                         UPDATE match SET status = 'declined', reason = 'filled' WHERE status = 'proposed' AND id % 3 = 1;
                         UPDATE offer SET matched = 10, status = 'partly_matched' WHERE id % 2 = 0;
                         UPDATE offer SET status = 'withdrawn' WHERE id % 3 = 0;
+                        DELETE FROM match WHERE need IN (SELECT id FROM need WHERE window_start = '2027-03-01' AND id % 2 = 0);
+                        DELETE FROM need WHERE id NOT IN (SELECT need FROM match) AND id NOT IN (SELECT need FROM declined_pair)
+                            AND id % 2 = 0;
+                        INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end)
+                        SELECT organisation, kind, '{1-01,6-01-02}', 7, '2027-01-01', '2027-06-30' FROM offer;
+                        DELETE FROM offer WHERE capacity = 7 AND id % 2 = 0;
                         """)
                 let kept = try Self.summaries(on: connection)
                 try connection.execute(script: "SELECT report_rebuild(); SELECT confirmed_link_recount()")
