@@ -160,7 +160,8 @@ struct PGMatches: MatchGateway {
 
     /// The pairs among `needs` and `offers` that continue a link that worked: the offer's
     /// organisation had a match confirmed with the need's county, for a need of the year before
-    /// (`confirmed_link`, kept by the match triggers).
+    /// (`confirmed_link`, kept by the match triggers). The offers are looked up one by one:
+    /// `id = ANY(…)` of a thousand offers had the planner scan the whole table.
     static func continued(needs: [NeedRecord], offers: [OfferRecord], on connection: PGConnection) throws -> Set<PairID> {
         guard !needs.isEmpty, !offers.isEmpty else { return [] }
         return Set(
@@ -171,10 +172,10 @@ struct PGMatches: MatchGateway {
                     WHERE id = ANY(\(PGText.int64Array(needs.map(\.id)))::bigint[])
                 )
                 SELECT n.id, o.id
-                FROM offer o
+                FROM unnest(\(PGText.int64Array(offers.map(\.id)))::bigint[]) AS wanted(id)
+                JOIN offer o ON o.id = wanted.id
                 JOIN confirmed_link link ON link.organisation = o.organisation AND link.matches > 0
                 JOIN n ON n.county = link.county AND n.year = link.year
-                WHERE o.id = ANY(\(PGText.int64Array(offers.map(\.id)))::bigint[])
                 """
             ).rows.map { PairID(need: try $0.int64(0), offer: try $0.int64(1)) })
     }
