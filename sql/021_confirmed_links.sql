@@ -21,8 +21,10 @@ CREATE TABLE confirmed_link (
 -- a transition table, whose size varies, to a table. The need and the offer are read by key
 -- (OFFSET 0 keeps each lookup a lookup: the planner may not turn it into a join over the whole
 -- table), and the deltas arrive as arrays, whose size the planner never guesses from the data.
--- Rows are upserted in key order, so concurrent writers lock them in one order.
-CREATE FUNCTION confirmed_link_add(needs bigint[], offers bigint[], signs integer[]) RETURNS void LANGUAGE plpgsql AS $$
+-- Rows are upserted in key order, so concurrent writers lock them in one order. JIT is off as
+-- in 022's triggers: a plan kept from a large statement would have every later one compiled.
+CREATE FUNCTION confirmed_link_add(needs bigint[], offers bigint[], signs integer[]) RETURNS void LANGUAGE plpgsql
+    SET jit = off AS $$
 BEGIN
     INSERT INTO confirmed_link AS t (organisation, county, year, matches)
     SELECT o.organisation, n.county, n.year, sum(d.sign)
@@ -35,7 +37,7 @@ END $$;
 
 -- Only matches holding confirmed units reach the lookups, so a run storing proposals pays for
 -- a scan of its rows and nothing more.
-CREATE FUNCTION confirmed_link_match_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION confirmed_link_match_changed() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM confirmed_link_add(array_agg(need), array_agg(offer), array_agg(1))

@@ -163,7 +163,7 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
 
 /// Runs a connection's task on its channel's event loop: a request read there is answered there,
 /// and its reply written there, without handing the connection to another thread and back twice
-/// per line (a PING round trip spent more time in those hops than in answering). What blocks
+/// per line. What blocks
 /// for long leaves it: statements run on the pool's threads, a matching run's arithmetic on
 /// Dispatch's.
 final class EventLoopTaskExecutor: TaskExecutor {
