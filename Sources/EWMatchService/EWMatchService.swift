@@ -29,15 +29,15 @@ public struct EWMatchService: Sendable {
         logger: Logger,
         onRunning: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
-        let tokenWatch = TokenWatch(conninfo: pool.conninfo, logger: logger)
+        let watch = ChangeWatch(conninfo: pool.conninfo, logger: logger)
         handler = CommandHandler(
-            store: PGStore(pool: pool, readPool: readPool, tokenWatch: tokenWatch), settings: settings, logger: logger,
+            store: PGStore(pool: pool, readPool: readPool, watch: watch), settings: settings, logger: logger,
             metrics: CommandMetrics(factory: metrics.factory))
         server = LineServer(configuration: address, responder: handler, logger: logger, metrics: metrics.factory, onRunning: onRunning)
         var services: [any Service] = []
         if let cluster { services.append(PrivateClusterService(cluster: cluster, logger: logger)) }
         if ownsPool { services += [pool] + (readPool.map { [$0] } ?? []) }
-        services += [tokenWatch, server]
+        services += [watch, server]
         if let endpoint = metrics.endpoint {
             services.append(
                 MetricsEndpoint(

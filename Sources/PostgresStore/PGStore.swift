@@ -10,13 +10,14 @@ public struct PGStore: Store {
     let readPool: ConnectionPool?
     /// Group commit for NEED ADD outside batches.
     private let needWriter: WriteCombiner<NeedSubmission, NeedInsertOutcome>
-    /// The tokens known valid, so reads skip their check; nil: every read checks in PostgreSQL.
-    let tokenWatch: TokenWatch?
+    /// The tokens known valid, so reads skip their check, and the counties; nil: every read
+    /// goes to PostgreSQL.
+    let watch: ChangeWatch?
 
-    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil, tokenWatch: TokenWatch? = nil) {
+    public init(pool: ConnectionPool, readPool: ConnectionPool? = nil, watch: ChangeWatch? = nil) {
         self.pool = pool
         self.readPool = readPool
-        self.tokenWatch = tokenWatch
+        self.watch = watch
         // One statement per group: it is its own transaction, committed before anyone hears OK.
         // Inside BEGIN … COMMIT rather than on its own, so that a connection lost before the
         // commit is known to have stored nothing (UNAVAILABLE, or a retry on a fresh connection).
@@ -32,7 +33,7 @@ public struct PGStore: Store {
         self.needWriter = WriteCombiner(concurrentGroups: 1, groupSizes: groupSizes) { submissions in
             try await pool.withConnection { connection in
                 try Self.retryingStaleConnection(connection) {
-                    try Self.transaction(on: connection, isolation: .readCommitted, genericPlans: true) {
+                    try Self.transaction(on: connection, isolation: .readCommitted, genericPlans: true, watch: watch) {
                         try PGNeeds(connection: connection).insert(submissions.map(\.need), audits: submissions.map(\.audit))
                             .map { .success($0) }
                     }
@@ -66,25 +67,33 @@ public struct PGStore: Store {
     /// (Writes check their token in the statement that records their audit entry.)
     private func isValid(_ token: Int64, on connection: PGConnection) throws -> Bool {
         let tokens = PGTokens(connection: connection)
-        guard let tokenWatch else { return try tokens.isValid(token) }
-        return try tokenWatch.isValid(token) { try tokens.validity(token) }
+        guard let watch else { return try tokens.isValid(token) }
+        return try watch.isValid(token) { try tokens.validity(token) }
     }
 
     /// On the standby, after the token check on the primary: a revoke replicates late (or not at
     /// all while the standby's replay waits), and must stop the token at once.
     public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         guard let readPool else { return try await read(token: token, body) }
-        if let token, tokenWatch?.knowsValid(token) != true {
+        if let token, watch?.knowsValid(token) != true {
             guard try await inUnit(pool, { try isValid(token, on: $0) }) else { throw StoreError.tokenRevoked }
         }
         return try await inUnit(readPool) { try body(Self.gateways($0)) }
+    }
+
+    /// From memory when the watch has both the county and the token: no lease, no thread hop, no
+    /// round trip. Otherwise from the primary (a standby's older row must not be remembered).
+    public func county(code: String, token: Int64?) async throws -> County? {
+        guard let watch else { return try await readOnlyCommand(token: token) { try $0.registry.county(code: code) } }
+        if token.map(watch.knowsValid) ?? true, let county = watch.counties.known(code) { return county }
+        return try await read(token: token) { gateways in try watch.counties.value(code) { try gateways.registry.county(code: code) } }
     }
 
     public func write<T: Sendable>(audit: AuditEntry, _ body: @escaping @Sendable (Gateways, inout AuditEntry) throws -> T)
         async throws -> T
     {
         try await inUnit { connection in
-            try Self.transaction(on: connection, isolation: .readCommitted) {
+            try Self.transaction(on: connection, isolation: .readCommitted, watch: watch) {
                 try Self.step(audit: audit, on: connection, body)
             }
         }
@@ -94,7 +103,7 @@ public struct PGStore: Store {
     /// (`ewmatch token create`), which has no principal yet and records its own audit entry.
     public func bootstrap<T: Sendable>(_ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         try await inUnit { connection in
-            try Self.transaction(on: connection, isolation: .readCommitted) { try body(Self.gateways(connection)) }
+            try Self.transaction(on: connection, isolation: .readCommitted, watch: watch) { try body(Self.gateways(connection)) }
         }
     }
 
@@ -111,7 +120,7 @@ public struct PGStore: Store {
                 pool.release(lease)
                 throw error
             }
-            return PGLongUnit(pool: pool, lease: lease)
+            return PGLongUnit(pool: pool, lease: lease, watch: watch)
         }
     }
 
@@ -156,28 +165,36 @@ public struct PGStore: Store {
     /// plans made for each call's values (SET LOCAL, sent with BEGIN in its round trip). Only
     /// where chosen: the `(… IS NULL OR column = …)` filters of most queries need plans made
     /// for their values.
-    static func transaction<T>(on connection: PGConnection, isolation: Isolation, genericPlans: Bool = false, _ body: () throws -> T)
-        throws -> T
-    {
+    static func transaction<T>(
+        on connection: PGConnection, isolation: Isolation, genericPlans: Bool = false, watch: ChangeWatch?, _ body: () throws -> T
+    ) throws -> T {
         let begin = isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL \(isolation.rawValue)"
         try connection.execute(script: genericPlans ? begin + "; SET LOCAL plan_cache_mode = force_generic_plan" : begin)
         do {
             let value = try body()
-            try commit(connection)
+            try commit(connection, watch: watch)
             return value
         } catch {
-            if connection.isConnected { try? connection.execute(script: "ROLLBACK") }
+            rollback(connection)
             throw error
         }
     }
 
-    /// A connection lost while COMMIT was on its way leaves the outcome unknown.
-    static func commit(_ connection: PGConnection) throws {
+    /// A connection lost while COMMIT was on its way leaves the outcome unknown. Committed or
+    /// not, what the transaction changed of the remembered rows is forgotten before anyone hears.
+    static func commit(_ connection: PGConnection, watch: ChangeWatch?) throws {
+        defer { watch?.heard(connection.takeChanges()) }
         do {
             try connection.execute(script: "COMMIT")
         } catch let error as PGError where error.isConnectionFailure {
             throw StoreError.outcomeUnknown(error.message)
         }
+    }
+
+    /// Nothing changed, so nothing is to be forgotten.
+    static func rollback(_ connection: PGConnection) {
+        _ = connection.takeChanges()
+        if connection.isConnected { try? connection.execute(script: "ROLLBACK") }
     }
 
     /// A write's body, then its audit entry, which checks the actor's token in the same statement.
@@ -220,12 +237,14 @@ public struct PGStore: Store {
 final class PGLongUnit: LongUnit {
     private let pool: ConnectionPool
     private let lease: ConnectionPool.Lease
+    private let watch: ChangeWatch?
     /// Set once committed or rolled back: the connection goes back to the pool exactly once.
     private let ended = Atomic<Bool>(false)
 
-    init(pool: ConnectionPool, lease: ConnectionPool.Lease) {
+    init(pool: ConnectionPool, lease: ConnectionPool.Lease, watch: ChangeWatch?) {
         self.pool = pool
         self.lease = lease
+        self.watch = watch
     }
 
     func read<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
@@ -248,7 +267,7 @@ final class PGLongUnit: LongUnit {
         }
         defer { pool.release(lease) }
         try await PGStore.translatingErrors {
-            try await pool.run(on: lease.connection, reconnecting: false) { try PGStore.commit($0) }
+            try await pool.run(on: lease.connection, reconnecting: false) { [watch] in try PGStore.commit($0, watch: watch) }
         }
     }
 
@@ -256,7 +275,7 @@ final class PGLongUnit: LongUnit {
         guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
         _ = try? await pool.run(on: lease.connection, reconnecting: false) { connection in
             connection.copyAbort("the unit of work was rolled back")
-            try connection.execute(script: "ROLLBACK")
+            PGStore.rollback(connection)
         }
         pool.release(lease)
     }

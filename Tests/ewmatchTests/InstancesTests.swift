@@ -78,6 +78,10 @@ struct InstancesTests {
             #expect(try await setup.request("TOKEN REVOKE \(id)").hasPrefix("OK revoked"))
             #expect(try await westB.request("NEED LIST").hasPrefix("ERR AUTH_FAILED "))
             #expect(try await westA.request("NEED SHOW 1").hasPrefix("ERR AUTH_FAILED "))
+            // So is a county changed on A, although B answers COUNTY SHOW from memory.
+            #expect(try await onB.request("COUNTY SHOW 520204").contains(" name=水城区 "))
+            #expect(try await onA.request("COUNTY UPDATE 520204 name=水城新区").hasPrefix("OK "))
+            #expect(try await onB.request("COUNTY SHOW 520204").contains(" name=水城新区 "))
             for client in [setup, onA, onB, westA, westB] { await client.close() }
 
             // Through HAProxy: the shipped configuration, on ports of this test.

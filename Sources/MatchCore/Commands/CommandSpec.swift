@@ -103,6 +103,12 @@ public struct CommandContext: Sendable {
         return try await units.read(token: principal?.tokenID, body)
     }
 
+    /// One county, as `read` would read it; outside a batch the store may know it without reading.
+    public func county(code: String) async throws -> County? {
+        if let batch { return try await batch.read(token: principal?.tokenID) { try $0.registry.county(code: code) } }
+        return try await store.county(code: code, token: principal?.tokenID)
+    }
+
     /// A write: one transaction holding the body's changes and their audit entry (target and
     /// changes as given; the body may complete them).
     public func write<T: Sendable>(

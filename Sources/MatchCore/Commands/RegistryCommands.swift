@@ -54,7 +54,7 @@ enum RegistryCommands {
     ) { request, _, context in
         try context.validate(request, words: 1...1)
         let code = try countyCode(request.words[0])
-        guard let county = try await context.read({ try $0.registry.county(code: code) }) else {
+        guard let county = try await context.county(code: code) else {
             throw ProtocolError(.notFound, "no county \(code)")
         }
         return .record(record(county))

@@ -30,6 +30,11 @@ public protocol Store: UnitRunner {
     /// against the primary's state, so a revoke stops it at once.
     func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T
 
+    /// One county, for `COUNTY SHOW`: like a read-only command's read, but the store may answer
+    /// it from memory, where it keeps the counties (they change seldom) and forgets each one the
+    /// moment it changes, on any instance.
+    func county(code: String, token: Int64?) async throws -> County?
+
     /// How many connections long units may hold at once, and how long a command waits for a
     /// connection before it is answered `busy`; CAPA announces both.
     var longUnitLimit: Int { get }
@@ -54,6 +59,11 @@ extension Store {
     /// A store with a single database reads everything there.
     public func readOnlyCommand<T: Sendable>(token: Int64?, _ body: @escaping @Sendable (Gateways) throws -> T) async throws -> T {
         try await read(token: token, body)
+    }
+
+    /// A store without a memory reads the county.
+    public func county(code: String, token: Int64?) async throws -> County? {
+        try await readOnlyCommand(token: token) { try $0.registry.county(code: code) }
     }
 
     /// A long unit for the length of `body`: committed when it returns, rolled back when it

@@ -45,6 +45,7 @@ struct PGRegistry: RegistryGateway {
     }
 
     public func updateCounty(code: String, name: String?, prefecture: String?, isKey: Bool?) throws -> County? {
+        connection.noteChange(PGNotification(channel: ChangeWatch.countyChannel, payload: code))
         guard let row = try connection.query(
                 """
                 UPDATE county SET name = coalesce(\(name), name), prefecture = coalesce(\(prefecture), prefecture),

@@ -20,7 +20,7 @@ struct PGTokens: TokenGateway {
     }
 
     /// The token's expiry while it is valid; nil when it is not (revoked, expired, unknown).
-    func validity(_ tokenID: Int64) throws -> TokenWatch.Expiry? {
+    func validity(_ tokenID: Int64) throws -> ChangeWatch.Expiry? {
         guard
             let row = try connection.query(
                 "SELECT floor(extract(epoch FROM expires_at))::bigint FROM api_token WHERE id = \(tokenID) AND \(unsafeSQL: Self.valid)"

@@ -18,6 +18,10 @@ public final class PGConnection: Sendable {
     private static let maximumPrepared = 512
     /// Between `copyStart` and the end of that COPY.
     private let copying = Atomic<Bool>(false)
+    /// What the open transaction changed of the rows servers remember, as the notifications its
+    /// commit sends (see `ChangeWatch`): this instance hears them at the transaction's end, so it
+    /// forgets those rows before it answers, not only when the NOTIFY arrives.
+    private let changes = Mutex<[PGNotification]>([])
     /// libpq's cancel request for the current server connection. Kept apart from `handle`, which
     /// a running statement holds: cancelling is done from another thread while it runs.
     private let canceller = Mutex<CancelRequest?>(nil)
@@ -87,6 +91,18 @@ public final class PGConnection: Sendable {
         replaceCanceller(with: nil)
         prepared.withLock { $0.removeAll() }
         copying.store(false, ordering: .relaxed)
+    }
+
+    public func noteChange(_ change: PGNotification) {
+        changes.withLock { $0.append(change) }
+    }
+
+    /// The changes noted since the last call: the transaction that made them has ended.
+    public func takeChanges() -> [PGNotification] {
+        changes.withLock { changes in
+            defer { changes.removeAll() }
+            return changes
+        }
     }
 
     public var isConnected: Bool {
@@ -185,12 +201,12 @@ public final class PGConnection: Sendable {
     }
 
     /// Waits up to `timeout` for notifications on the channels this connection `LISTEN`s to
-    /// and returns their payloads (none when the time passed quietly). A connection the server
+    /// and returns them (none when the time passed quietly). A connection the server
     /// closed throws a connection failure, so the listener knows to start over.
-    public func notifications(waitingUpTo timeout: Duration) throws(PGError) -> [String] {
+    public func notifications(waitingUpTo timeout: Duration) throws(PGError) -> [PGNotification] {
         try withHandle { connection throws(PGError) in
-            var payloads = Self.takeNotifications(connection)
-            guard payloads.isEmpty else { return payloads }
+            let waiting = Self.takeNotifications(connection)
+            guard waiting.isEmpty else { return waiting }
             var socket = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
             let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             guard poll(&socket, 1, milliseconds) >= 0 || errno == EINTR else {
@@ -199,18 +215,18 @@ public final class PGConnection: Sendable {
             guard PQconsumeInput(connection) == 1, PQstatus(connection) == CONNECTION_OK else {
                 throw PGError(sqlState: nil, message: Self.errorText(connection), isConnectionFailure: true)
             }
-            payloads = Self.takeNotifications(connection)
-            return payloads
+            return Self.takeNotifications(connection)
         }
     }
 
-    private static func takeNotifications(_ connection: OpaquePointer) -> [String] {
-        var payloads: [String] = []
+    private static func takeNotifications(_ connection: OpaquePointer) -> [PGNotification] {
+        var notifications: [PGNotification] = []
         while let notification = PQnotifies(connection) {
-            payloads.append(String(cString: notification.pointee.extra))
+            notifications.append(
+                PGNotification(channel: String(cString: notification.pointee.relname), payload: String(cString: notification.pointee.extra)))
             PQfreemem(notification)
         }
-        return payloads
+        return notifications
     }
 
     private func withHandle<T: Sendable>(_ body: (OpaquePointer) throws(PGError) -> T) throws(PGError) -> T {
@@ -290,4 +306,10 @@ public final class PGConnection: Sendable {
         defer { duplicates.forEach { free($0) } }
         return body(duplicates.map { $0.map { UnsafePointer($0) } })
     }
+}
+
+/// One NOTIFY heard on a connection that listens.
+public struct PGNotification: Sendable, Equatable {
+    public var channel: String
+    public var payload: String
 }
