@@ -32,11 +32,11 @@ struct UnitOfWorkTests {
             try handle.seek(toOffset: start)
             return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
         }
-        // The server's token watch lost its connection too: it must listen again before the body
+        // The server's change watch lost its connection too: it must listen again before the body
         // runs, or the body's reads would check their token in PostgreSQL while it reconnects.
-        let listen = "statement: LISTEN ewmatch_token"
+        let listen = "statement: LISTEN ewmatch_token; LISTEN ewmatch_county"
         for _ in 0..<200 where try !loggedSinceStart().contains(listen) { try await Task.sleep(for: .milliseconds(50)) }
-        guard try loggedSinceStart().contains(listen) else { throw TestEnvironmentError("the server's token watch did not listen again") }
+        guard try loggedSinceStart().contains(listen) else { throw TestEnvironmentError("the server's change watch did not listen again") }
         try await body()
         try await Task.sleep(for: .milliseconds(200))
         let text = try loggedSinceStart()
