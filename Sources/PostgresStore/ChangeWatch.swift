@@ -32,10 +32,11 @@ public final class ChangeWatch: Service, Sendable {
     /// Payload of a change to a whole table (TRUNCATE), or one the watch cannot read.
     static let everyRow = "*"
 
+    static let tokenChannel = "ewmatch_token"
     static let countyChannel = "ewmatch_county"
 
     // Capacities: more rows than any deployment has; past one a memory starts afresh.
-    let tokens = RowMemory<Int64, Expiry>(channel: "ewmatch_token", capacity: 100_000) { Int64($0) }
+    let tokens = RowMemory<Int64, Expiry>(channel: tokenChannel, capacity: 100_000) { Int64($0) }
     let counties = RowMemory<String, County>(channel: countyChannel, capacity: 100_000) { $0 }
 
     private let connection: PGConnection

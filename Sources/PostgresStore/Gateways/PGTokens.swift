@@ -58,6 +58,8 @@ struct PGTokens: TokenGateway {
     }
 
     func revoke(_ id: Int64) throws -> Bool? {
+        // This instance forgets the token when the revoke ends, not only when its NOTIFY is heard.
+        connection.noteChange(PGNotification(channel: ChangeWatch.tokenChannel, payload: "\(id)"))
         let row = try connection.query(
             """
             WITH revoked AS (UPDATE api_token SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id)
