@@ -80,8 +80,8 @@ public final class ChangeWatch: Service, Sendable {
             do {
                 try connection.ensureConnected()
                 try connection.execute(script: "LISTEN \(tokens.channel); LISTEN \(counties.channel)")
-                tokens.startListening()
-                counties.startListening()
+                tokens.setListening(true)
+                counties.setListening(true)
                 if failing { logger.notice("listening for changes again; tokens and counties are remembered between commands") }
                 failing = false
                 while !stopping.load(ordering: .relaxed) {
@@ -116,8 +116,8 @@ public final class ChangeWatch: Service, Sendable {
     }
 
     private func stopListening() {
-        tokens.stopListening()
-        counties.stopListening()
+        tokens.setListening(false)
+        counties.setListening(false)
     }
 }
 
@@ -196,17 +196,10 @@ final class RowMemory<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    func startListening() {
+    /// Starting or stopping, the memory starts empty: what changed while nobody listened is unknown.
+    func setListening(_ listening: Bool) {
         state.withLock { state in
-            state.listening = true
-            state.generation &+= 1
-            state.rows.removeAll()
-        }
-    }
-
-    func stopListening() {
-        state.withLock { state in
-            state.listening = false
+            state.listening = listening
             state.generation &+= 1
             state.rows.removeAll()
         }

@@ -25,14 +25,15 @@ public struct CommandMetrics: Sendable {
 
     func record(_ reply: Reply, verb: String, since started: ContinuousClock.Instant) {
         let code = if case .error(let code, _) = reply { code.rawValue } else { "OK" }
-        let (counter, timer) = handles.made.withLock { handles in
+        let (counter, timer) = handles.made.withLock { made in
             let key = verb + " " + code
-            let counter = handles.counters[key] ?? Counter(
-                label: "ewmatch_commands_total", dimensions: [("verb", verb), ("code", code)], factory: factory)
-            let timer = handles.timers[verb] ?? Timer(label: "ewmatch_command_duration_seconds", dimensions: [("verb", verb)], factory: factory)
-            handles.counters[key] = counter
-            handles.timers[verb] = timer
-            return (counter, timer)
+            if made.counters[key] == nil {
+                made.counters[key] = Counter(label: "ewmatch_commands_total", dimensions: [("verb", verb), ("code", code)], factory: factory)
+            }
+            if made.timers[verb] == nil {
+                made.timers[verb] = Timer(label: "ewmatch_command_duration_seconds", dimensions: [("verb", verb)], factory: factory)
+            }
+            return (made.counters[key]!, made.timers[verb]!)
         }
         counter.increment()
         timer.record(duration: ContinuousClock.now - started)
