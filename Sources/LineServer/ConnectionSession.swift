@@ -3,9 +3,18 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// One connection's read–answer loop. Lines are answered strictly in order, one reply each.
+/// What one connection says and does, one input at a time: lines are answered strictly in order,
+/// one reply each. `ConnectionHandler` hands it each input and runs what it decides; a step that
+/// never waits (PING, a read the server remembers) is answered inside the socket read.
 struct ConnectionSession<Responder: LineResponder> {
-    let connection: Connection
+    /// What the connection does once a step is done.
+    enum Next {
+        case goOn
+        /// The reply just queued is the last: the connection closes once it has gone out.
+        case close
+    }
+
+    let io: ConnectionIO
     let responder: Responder
     let limits: LineLimits
     let logger: Logger
@@ -19,124 +28,114 @@ struct ConnectionSession<Responder: LineResponder> {
     private var readFirstLine = false
 
     init(
-        connection: Connection, responder: Responder, limits: LineLimits, logger: Logger, shutdownFlag: SharedFlag,
-        signedIn: SharedFlag
+        io: ConnectionIO, responder: Responder, limits: LineLimits, logger: Logger, shutdownFlag: SharedFlag, signedIn: SharedFlag,
+        peer: String
     ) {
-        self.connection = connection
-        self.signedIn = signedIn
+        self.io = io
         self.responder = responder
         self.limits = limits
         self.logger = logger
         self.shutdownFlag = shutdownFlag
-        self.session = responder.makeSession(peer: connection.channel.remoteAddress?.ipAddress ?? "")
+        self.signedIn = signedIn
+        self.session = responder.makeSession(peer: peer)
     }
 
-    /// Runs the loop, then gives the responder the chance to release what the session held.
-    mutating func run() async throws {
-        do {
-            try await loop()
-        } catch {
-            await responder.endSession(session)
-            throw error
+    func greet() {
+        send(responder.greeting)
+    }
+
+    /// The reply of a connection over the limit, before it closes.
+    func refuse(_ reply: Reply) {
+        send(reply)
+    }
+
+    /// The input has ended; a shutdown is the reason the client is told.
+    func inputEnded() {
+        if shutdownFlag.isSet {
+            send(.error(.shuttingDown, "the server is shutting down; reconnect later"))
         }
+    }
+
+    /// Gives the responder the chance to release what the session held, once the connection is gone.
+    func end() async {
         await responder.endSession(session)
     }
 
-    private mutating func loop() async throws {
-        try await send(responder.greeting)
-        while let input = try await connection.next() {
-            switch input {
-            case .frame(.line(let bytes, let announcesDataBlock)):
-                guard try await answer(bytes, announcesDataBlock: announcesDataBlock) else {
-                    try await connection.closeAfterReply()
-                    return
-                }
-            case .frame(.lineTooLong(let length)):
-                try await send(
-                    .error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(limits.maximumLineLength); it was discarded"))
-            case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
-                // The block of an announcing line that was itself too long: its command was never
-                // read, so its data is dropped with it.
-                continue
-            case .notice(.idle):
-                // The 10 % slack absorbs the gap between our reply and the write the idle clock saw.
-                guard ContinuousClock.now - lastActivity >= limits.idleTimeout * 0.9 else { continue }
-                try await send(.error(.idleTimeout, "no request for \(seconds(limits.idleTimeout)) s; closing"))
-                try await connection.closeAfterReply()
-                return
-            case .notice(.authenticationDue):
-                guard !responder.isAuthenticated(session) else { continue }
-                try await send(Deadlines.notAuthenticatedInTime(limits).reply)
-                try await connection.closeAfterReply()
-                return
-            case .notice(.tooSlow(let input)):
-                try await send(Deadlines.tooSlow(input, limits).reply)
-                try await connection.closeAfterReply()
-                return
-            }
-            lastActivity = .now
+    mutating func handle(_ input: ConnectionInput) async -> Next {
+        defer { lastActivity = .now }
+        switch input {
+        case .frame(.line(let bytes, let announcesDataBlock)):
+            return await answer(bytes, announcesDataBlock: announcesDataBlock)
+        case .frame(.lineTooLong(let length)):
+            send(.error(.lineTooLong, "a line of \(length) bytes exceeds the limit of \(limits.maximumLineLength); it was discarded"))
+            return .goOn
+        case .frame(.dataLine), .frame(.dataLineTooLong), .frame(.dataEnd):
+            // The block of an announcing line that was itself too long: its command was never
+            // read, so its data is dropped with it.
+            return .goOn
+        case .notice(.idle):
+            // The 10 % slack absorbs the gap between our reply and the write the idle clock saw.
+            guard ContinuousClock.now - lastActivity >= limits.idleTimeout * 0.9 else { return .goOn }
+            send(.error(.idleTimeout, "no request for \(seconds(limits.idleTimeout)) s; closing"))
+            return .close
+        case .notice(.authenticationDue):
+            guard !responder.isAuthenticated(session) else { return .goOn }
+            send(Deadlines.notAuthenticatedInTime(limits).reply)
+            return .close
+        case .notice(.tooSlow(let input)):
+            send(Deadlines.tooSlow(input, limits).reply)
+            return .close
         }
-        if shutdownFlag.isSet {
-            try await send(.error(.shuttingDown, "the server is shutting down; reconnect later"))
-        }
-        try await connection.finish()
     }
 
-    /// Answers one request line (and reads its data block); false when the connection is to close.
-    private mutating func answer(_ bytes: [UInt8], announcesDataBlock: Bool) async throws -> Bool {
+    /// Answers one request line (and reads its data block).
+    private mutating func answer(_ bytes: [UInt8], announcesDataBlock: Bool) async -> Next {
         var line = bytes
         if !readFirstLine {
             readFirstLine = true
             line = FirstLine.withoutByteOrderMark(line)
             if let refusal = FirstLine.refusal(for: line) {
-                try await send(refusal)
-                return false
+                send(refusal)
+                return .close
             }
         }
         defer { signedIn.store(responder.isAuthenticated(session)) }
         guard announcesDataBlock else {
             if let reply = await responder.respond(line: line, session: &session, dataBlock: nil) {
-                try await send(reply)
+                send(reply)
             }
-            return !responder.shouldClose(session)
+            return responder.shouldClose(session) ? .close : .goOn
         }
         let block = FramedDataBlock(
-            connection, limits: limits, closesAtAuthenticationDeadline: !responder.isAuthenticated(session),
-            shutdownFlag: shutdownFlag)
+            io, limits: limits, closesAtAuthenticationDeadline: !responder.isAuthenticated(session), shutdownFlag: shutdownFlag)
         var reply = await responder.respond(line: line, session: &session, dataBlock: block)
         // The block belongs to its command even when the command was refused or stopped early.
-        if let cut = try await block.drain() { reply = cut.reply }
-        if let reply { try await send(reply) }
+        if let cut = await block.drain() { reply = cut.reply }
+        if let reply { send(reply) }
         switch block.failure {
         case nil, .shuttingDown:
-            return !responder.shouldClose(session)
+            return responder.shouldClose(session) ? .close : .goOn
         case .inputEnded:
             logger.info(
                 "the input ended inside a data block; nothing of it was stored",
                 metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
-            return !responder.shouldClose(session)
+            return responder.shouldClose(session) ? .close : .goOn
         case .tooSlow:
             logger.info(
                 "a data block arrived too slowly; refused, nothing of it was stored",
                 metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
-            return false
+            return .close
         case .notAuthenticatedInTime:
             logger.info(
                 "no AUTH in time, inside a data block; closing, nothing of it was stored",
                 metadata: ["command": "\(Self.command(line))", "lines": "\(block.linesRead)"])
-            return false
+            return .close
         }
     }
 
-    /// Answers a connection over the limit and closes it without resetting it.
     /// Every reply, the transport's own included, is written in the format the session chose.
-    private func send(_ reply: Reply) async throws {
-        try await connection.send(reply, as: responder.format(session))
-    }
-
-    func refuse(_ reply: Reply) async throws {
-        try await send(reply)
-        try await connection.closeAfterReply()
+    private func send(_ reply: Reply) {
+        io.send(reply, as: responder.format(session))
     }
 
     private static func command(_ line: [UInt8]) -> String {
@@ -171,97 +170,8 @@ func seconds(_ duration: Duration) -> String {
     return fraction == 0 ? "\(whole)" : "\(Double(whole) + Double(fraction) / 1e18)"
 }
 
-/// The connection's input, frame by frame, shared by the loop and the data block of the command it
-/// runs, and its output, with the replies to the lines of one read gathered into one write.
-/// Only the connection's own task uses it.
-final class Connection: @unchecked Sendable {
-    /// Replies held back beyond this are written at once, so a connection's memory stays bounded;
-    /// a write this large costs as little per byte as a larger one would.
-    static let gatherLimit = 64 * 1024
-
-    let channel: any Channel
-    private var inbound: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    /// The rest of the frames of the last read, handed out one by one.
-    private var frames: [LineFramer.Frame] = []
-    private var frameIndex = 0
-    private var gathered = ByteBuffer()
-
-    init(
-        channel: any Channel, inbound: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    ) {
-        self.channel = channel
-        self.inbound = inbound
-        self.outbound = outbound
-    }
-
-    /// The next frame or notice. The replies gathered so far go out before it waits for the socket:
-    /// they are then the answers to every line the server had, and none waits for input that may
-    /// never come.
-    func next() async throws -> ConnectionInput? {
-        while true {
-            if frameIndex < frames.count {
-                defer { frameIndex += 1 }
-                return .frame(frames[frameIndex])
-            }
-            try await flush()
-            guard let event = try await inbound.next() else { return nil }
-            switch event {
-            case .frames(let read):
-                frames = read
-                frameIndex = 0
-            case .notice(let notice):
-                return .notice(notice)
-            }
-        }
-    }
-
-    /// Queues a reply behind the ones before it, written in the session's format.
-    func send(_ reply: Reply, as format: OutputFormat) async throws {
-        gathered.writeString(reply.rendered(as: format))
-        if gathered.readableBytes >= Self.gatherLimit { try await flush() }
-    }
-
-    private func flush() async throws {
-        guard gathered.readableBytes > 0 else { return }
-        let replies = gathered
-        // The bytes in flight keep their storage; the next replies get their own.
-        gathered.clear()
-        guard !Task.isCancelled else {
-            // The shutdown grace is over and this connection's task was cancelled: the async
-            // writer refuses cancelled writers, but the client still gets its last answers.
-            try await channel.writeAndFlush(replies).get()
-            return
-        }
-        try await outbound.write(replies)
-    }
-
-    /// Sends what is queued and half-closes our side.
-    func finish() async throws {
-        try await flush()
-        outbound.finish()
-    }
-
-    /// Half-closes our side, then reads what the peer still sends (for at most two seconds):
-    /// closing with unread input would make the kernel send a reset, which can destroy the reply
-    /// before the peer reads it.
-    func closeAfterReply() async throws {
-        try await finish()
-        let channel = self.channel
-        let deadline = channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
-        defer { deadline.cancel() }
-        while try await next() != nil {}
-    }
-}
-
-/// What the connection's loop reads: one frame at a time, or a notice.
-enum ConnectionInput {
-    case frame(LineFramer.Frame)
-    case notice(ConnectionNotice)
-}
-
 /// The lines of one data block, up to its closing `.`.
+/// Read only by the step of its command, on the connection's event loop, as its `ConnectionIO` is.
 final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
     /// Why the block ended before its closing `.`.
     enum Failure {
@@ -272,7 +182,7 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
         case shuttingDown
     }
 
-    private let connection: Connection
+    private let io: ConnectionIO
     private let limits: LineLimits
     /// Nobody signs in inside a block, so a session anonymous at its start stays so to its end.
     private let closesAtAuthenticationDeadline: Bool
@@ -281,8 +191,8 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
     private(set) var linesRead = 0
     private var finished = false
 
-    init(_ connection: Connection, limits: LineLimits, closesAtAuthenticationDeadline: Bool, shutdownFlag: SharedFlag) {
-        self.connection = connection
+    init(_ io: ConnectionIO, limits: LineLimits, closesAtAuthenticationDeadline: Bool, shutdownFlag: SharedFlag) {
+        self.io = io
         self.limits = limits
         self.closesAtAuthenticationDeadline = closesAtAuthenticationDeadline
         self.shutdownFlag = shutdownFlag
@@ -291,7 +201,7 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
     func nextLine() async throws -> DataBlockLine? {
         if let failure { throw error(for: failure) }
         guard !finished else { return nil }
-        while let input = try await connection.next() {
+        while let input = await io.next() {
             switch input {
             case .frame(.dataLine(let bytes)):
                 linesRead += 1
@@ -319,13 +229,14 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
 
     /// Reads what the command left of the block. Returns the error that cut the block short when
     /// the command did not meet it itself: the line's reply must then say so.
-    func drain() async throws -> ProtocolError? {
+    func drain() async -> ProtocolError? {
         let commandMetFailure = failure != nil
         do {
             while try await nextLine() != nil {}
             return nil
-        } catch let error as ProtocolError {
-            return commandMetFailure ? nil : error
+        } catch {
+            // nextLine throws only the block's own ProtocolError.
+            return commandMetFailure ? nil : error as? ProtocolError
         }
     }
 
@@ -348,8 +259,8 @@ final class FramedDataBlock: DataBlockSource, @unchecked Sendable {
     }
 }
 
-/// Set from one task, read by another: shutdown begun (graceful-shutdown handler → connection
-/// loop), signed in (connection loop → the server making room at the connection limit).
+/// Set on one thread, read on another: shutdown begun (the server → the connection), signed in
+/// (the connection → the server making room at the connection limit).
 final class SharedFlag: Sendable {
     private let value = Atomic<Bool>(false)
     var isSet: Bool { value.load(ordering: .relaxed) }

@@ -32,10 +32,8 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
     private let responder: Responder
     private let logger: Logger
     private let onRunning: @Sendable (SocketAddress) async -> Void
-    private let openConnections = Atomic<Int>(0)
     private let connectionIDs = Atomic<Int>(0)
-    private let notSignedIn = WaitingRoom()
-    private let openConnectionsMeter: Meter
+    private let connections: OpenConnections
 
     public init(
         configuration: Configuration, responder: Responder, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory,
@@ -45,7 +43,7 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
         self.responder = responder
         self.logger = logger
         self.onRunning = onRunning
-        openConnectionsMeter = Meter(label: "ewmatch_connections_open", factory: metrics)
+        connections = OpenConnections(meter: Meter(label: "ewmatch_connections_open", factory: metrics))
     }
 
     public func run() async throws {
@@ -61,122 +59,50 @@ public final class LineServer<Responder: LineResponder>: Service, Sendable {
                 }
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(host: configuration.host, port: configuration.port) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(FirstByteSniffer(expectsTLS: tls != nil, logger: logger))
-                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context)) }
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(FirstByteSniffer(expectsTLS: tls != nil, logger: logger))
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.context)) }
                     // Replies count as activity too, so a client gets the full idle time after a long command.
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
-                    try channel.pipeline.syncOperations.addHandler(
+                    try pipeline.addHandler(IdleStateHandler(allTimeout: TimeAmount(limits.idleTimeout)))
+                    try pipeline.addHandler(
                         FrameHandler(
                             framer: LineFramer(maximumLineLength: limits.maximumLineLength, dataBlockCommands: limits.dataBlockCommands),
                             limits: limits))
-                    return try NIOAsyncChannel<ConnectionEvent, ByteBuffer>(
-                        wrappingChannelSynchronously: channel,
-                        configuration: .init(isOutboundHalfClosureEnabled: true)
-                    )
+                    try pipeline.addHandler(
+                        ConnectionHandler(
+                            id: self.connectionIDs.add(1, ordering: .relaxed).newValue, channel: channel, responder: self.responder,
+                            connections: self.connections, logger: logger))
                 }
             }
-        guard let address = server.channel.localAddress else {
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        guard let address = server.localAddress else {
             throw ChannelError.unknownLocalAddress
         }
         logger.info("listening", metadata: ["address": "\(address)", "tls": "\(tls != nil)"])
         await onRunning(address)
 
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
-                            await self.serve(connection, limits: limits)
-                        }
-                    }
-                }
-                // Listening has stopped: shutdown has begun, or the listener failed.
-                let deadline = ContinuousClock.now + configuration.shutdownGrace
-                while openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .milliseconds(50))
-                }
-                let stuck = openConnections.load(ordering: .relaxed)
-                if stuck > 0 {
-                    logger.warning(
-                        "shutdown grace is over: cancelling the commands still running",
-                        metadata: ["connections": "\(stuck)", "grace-s": "\(configuration.shutdownGrace.components.seconds)"])
-                    group.cancelAll()
-                }
-            }
-        } onGracefulShutdown: {
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await server.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
             self.logger.info("shutting down: no new connections; finishing commands in flight")
-            server.channel.close(promise: nil)
+            server.close(promise: nil)
+        }
+        // Listening has stopped: shutdown has begun, or the listener failed.
+        connections.shutDownAll()
+        let deadline = ContinuousClock.now + configuration.shutdownGrace
+        await connections.waitUntilClosed(before: deadline)
+        let stuck = connections.count
+        if stuck > 0 {
+            logger.warning(
+                "shutdown grace is over: cancelling the commands still running",
+                metadata: ["connections": "\(stuck)", "grace-s": "\(configuration.shutdownGrace.components.seconds)"])
+            connections.cancelAll()
+            await connections.waitUntilClosed(before: nil)
         }
         logger.info("all connections closed")
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<ConnectionEvent, ByteBuffer>, limits: LineLimits) async {
-        let id = connectionIDs.add(1, ordering: .relaxed).newValue
-        var logger = self.logger
-        logger[metadataKey: "conn"] = "\(id)"
-        if let remote = connection.channel.remoteAddress { logger[metadataKey: "peer"] = "\(remote)" }
-        let open = openConnections.add(1, ordering: .relaxed).newValue
-        openConnectionsMeter.increment()
-        defer {
-            openConnections.subtract(1, ordering: .relaxed)
-            openConnectionsMeter.decrement()
-        }
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                let shutdownFlag = SharedFlag()
-                let signedIn = SharedFlag()
-                notSignedIn.add(id, channel: connection.channel, signedIn: signedIn)
-                defer { notSignedIn.remove(id) }
-                var session = ConnectionSession(
-                    connection: Connection(channel: connection.channel, inbound: inbound.makeAsyncIterator(), outbound: outbound),
-                    responder: responder, limits: limits, logger: logger, shutdownFlag: shutdownFlag, signedIn: signedIn)
-                if open > limits.maximumConnections {
-                    // Connections that never sign in must not keep out those that will: the oldest
-                    // of them gives way. Only when every connection has signed in is the new one refused.
-                    if let victim = notSignedIn.oldest(excluding: id) {
-                        logger.notice("connection limit reached; closing the oldest connection that has not signed in")
-                        let reply = Reply.error(.busy, "closed to make room: the server is full and this connection has not signed in")
-                        victim.writeAndFlush(ByteBuffer(string: reply.rendered(as: .text))).whenComplete { _ in victim.close(promise: nil) }
-                    } else {
-                        logger.notice("connection limit reached; refusing")
-                        try await session.refuse(.error(.busy, "too many connections (limit \(limits.maximumConnections)); try again later"))
-                        return
-                    }
-                }
-                logger.debug("connected")
-                try await withGracefulShutdownHandler {
-                    try await session.run()
-                } onGracefulShutdown: {
-                    // Wakes a connection waiting for input; one busy with a command finishes it first.
-                    shutdownFlag.set()
-                    connection.channel.close(mode: .input, promise: nil)
-                }
-            }
-        } catch {
-            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
-        }
-        logger.debug("disconnected")
-    }
-}
-
-/// Runs a connection's task on its channel's event loop: a request read there is answered there,
-/// and its reply written there, without handing the connection to another thread and back twice
-/// per line. What blocks
-/// for long leaves it: statements run on the pool's threads, a matching run's arithmetic on
-/// Dispatch's.
-final class EventLoopTaskExecutor: TaskExecutor {
-    private let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) {
-        self.eventLoop = eventLoop
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        eventLoop.execute { job.runSynchronously(on: executor) }
     }
 }
 
@@ -217,28 +143,76 @@ final class AcceptErrorHandler: ChannelInboundHandler {
 extension AcceptErrorHandler: Sendable {}
 
 /// The open connections, oldest first, with whether each has signed in: at the connection limit
-/// the oldest that has not is closed to make room for a new one.
-final class WaitingRoom: Sendable {
+/// the oldest that has not is closed to make room for a new one; at shutdown each is told.
+final class OpenConnections: Sendable {
     private struct Entry {
+        var id: Int
         var channel: any Channel
         var signedIn: SharedFlag
+        var shutDown: @Sendable () -> Void
+        var cancel: @Sendable () -> Void
     }
 
-    private let entries = Mutex<[(id: Int, entry: Entry)]>([])
+    private struct State {
+        var entries: [Entry] = []
+        var shuttingDown = false
+    }
 
-    func add(_ id: Int, channel: any Channel, signedIn: SharedFlag) {
-        entries.withLock { $0.append((id, Entry(channel: channel, signedIn: signedIn))) }
+    private let state = Mutex(State())
+    private let meter: Meter
+
+    init(meter: Meter) {
+        self.meter = meter
+    }
+
+    var count: Int { state.withLock { $0.entries.count } }
+
+    /// Counts a new connection in. `open` includes it; `shuttingDown` says it came too late.
+    func add(
+        _ id: Int, channel: any Channel, signedIn: SharedFlag, shutDown: @escaping @Sendable () -> Void,
+        cancel: @escaping @Sendable () -> Void
+    ) -> (open: Int, shuttingDown: Bool) {
+        meter.increment()
+        return state.withLock { state in
+            state.entries.append(Entry(id: id, channel: channel, signedIn: signedIn, shutDown: shutDown, cancel: cancel))
+            return (state.entries.count, state.shuttingDown)
+        }
     }
 
     func remove(_ id: Int) {
-        entries.withLock { entries in entries.removeAll { $0.id == id } }
+        let removed = state.withLock { state in
+            guard let index = state.entries.firstIndex(where: { $0.id == id }) else { return false }
+            state.entries.remove(at: index)
+            return true
+        }
+        if removed { meter.decrement() }
     }
 
-    /// Takes the oldest connection that has not signed in out of the room.
-    func oldest(excluding id: Int) -> (any Channel)? {
-        entries.withLock { entries in
-            guard let index = entries.firstIndex(where: { $0.id != id && !$0.entry.signedIn.isSet }) else { return nil }
-            return entries.remove(at: index).entry.channel
+    /// The channel of the oldest connection that has not signed in, other than `id`'s. It stays
+    /// counted until it has closed.
+    func oldestNotSignedIn(excluding id: Int) -> (any Channel)? {
+        state.withLock { state in
+            state.entries.first(where: { $0.id != id && !$0.signedIn.isSet })?.channel
+        }
+    }
+
+    func shutDownAll() {
+        let entries = state.withLock { state in
+            state.shuttingDown = true
+            return state.entries
+        }
+        for entry in entries { entry.shutDown() }
+    }
+
+    func cancelAll() {
+        for entry in state.withLock({ $0.entries }) { entry.cancel() }
+    }
+
+    /// Waits until every connection has closed, or the deadline has passed.
+    func waitUntilClosed(before deadline: ContinuousClock.Instant?) async {
+        while count > 0 {
+            if let deadline, ContinuousClock.now >= deadline { return }
+            try? await Task.sleep(for: .milliseconds(50))
         }
     }
 }

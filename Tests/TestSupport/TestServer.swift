@@ -130,11 +130,12 @@ public enum TestServer {
     public static func withShutdownControl<Responder: LineResponder>(
         responder: Responder,
         host: String,
+        tls: TLSCertificates? = nil,
         _ body: @Sendable (Int, @Sendable () async throws -> Void) async throws -> Void
     ) async throws {
         try await runWithShutdownControl(
             { onRunning in
-                [LineServer(configuration: .init(host: host, port: 0), responder: responder, logger: testLogger, onRunning: onRunning)]
+                [LineServer(configuration: .init(host: host, port: 0, tls: tls), responder: responder, logger: testLogger, onRunning: onRunning)]
             }, body)
     }
 

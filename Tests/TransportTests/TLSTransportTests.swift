@@ -23,6 +23,25 @@ struct TLSTransportTests {
         }
     }
 
+    /// TLS cannot close its input alone, so shutdown must not wait for the input to end: an idle
+    /// TLS client is told at once, not when the shutdown grace runs out.
+    @Test func gracefulShutdownTellsAnIdleTLSClientAtOnce() async throws {
+        try await TestCertificates.with { certificates in
+            let client = try certificates.client()
+            try await TestServer.withShutdownControl(responder: TestResponder(), host: "127.0.0.1", tls: try certificates.server()) {
+                port, shutdown in
+                let (idle, _) = try await LineClient.connectReady(port: port, tls: client)
+                #expect(try await idle.request("PING") == "OK PONG")
+                let started = ContinuousClock.now
+                async let stopped: Void = shutdown()
+                #expect(try await idle.readAll() == ["ERR SHUTTING_DOWN the server is shutting down; reconnect later"])
+                #expect(ContinuousClock.now - started < .seconds(2), "the idle TLS client was told only when the grace ran out")
+                await idle.close()
+                try await stopped
+            }
+        }
+    }
+
     @Test func plainTextOnTheTLSPortGetsOnePlainRefusal() async throws {
         let refusal = "ERR TLS_REQUIRED this port speaks TLS: connect with openssl s_client, ncat --ssl or ewmatch --tls; closing"
         try await TestCertificates.with { certificates in
