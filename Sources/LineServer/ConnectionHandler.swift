@@ -222,7 +222,7 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
     /// Sends what is queued, then closes.
     private func finish(context: ChannelHandlerContext) {
         state = .closing
-        io.flush().assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        io.flushed().assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     /// Sends what is queued and half-closes our side, then drops what the peer still sends (for
@@ -235,7 +235,7 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
             finish(context: context)
             return
         }
-        io.flush().assumeIsolated().whenComplete { _ in context.close(mode: .output, promise: nil) }
+        io.flushed().assumeIsolated().whenComplete { _ in context.close(mode: .output, promise: nil) }
         closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
     }
 
@@ -352,15 +352,26 @@ final class ConnectionIO {
         if gathered.readableBytes >= Self.gatherLimit { flush() }
     }
 
-    /// Writes what is queued; the future completes once it is written.
-    @discardableResult
-    func flush() -> EventLoopFuture<Void> {
-        guard let context, gathered.readableBytes > 0 else { return eventLoop.makeSucceededVoidFuture() }
+    func flush() {
+        guard let context, gathered.readableBytes > 0 else { return }
         let replies = gathered
         // The bytes in flight keep their storage; the next replies get their own.
         gathered.clear()
+        context.writeAndFlush(NIOAny(replies), promise: nil)
+    }
+
+    /// Writes what is queued; the future completes once it is written. (The replies of every
+    /// step go out without one: a future a reply costs more than the reply's own write.)
+    func flushed() -> EventLoopFuture<Void> {
         let promise = eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(NIOAny(replies), promise: promise)
+        if let context, gathered.readableBytes > 0 {
+            let replies = gathered
+            gathered.clear()
+            context.writeAndFlush(NIOAny(replies), promise: promise)
+        } else {
+            // Writes complete in order: this one once those still pending have.
+            context?.writeAndFlush(NIOAny(ByteBuffer()), promise: promise) ?? promise.succeed()
+        }
         return promise.futureResult
     }
 }
