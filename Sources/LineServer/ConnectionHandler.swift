@@ -8,11 +8,12 @@ enum ConnectionInput: Sendable {
     case notice(ConnectionNotice)
 }
 
-/// Drives one connection from the channel's pipeline, the last handler in it. Each input becomes
-/// one step of the session, started with `Task.immediate` on the channel's event loop: a step
-/// that never waits (PING, a county the server remembers) runs to its end inside the socket read,
-/// with no hop to a task and back; one that waits (a statement, a data block still arriving)
-/// suspends, and the inputs behind it wait their turn. The replies to one read leave in one write.
+/// Drives one connection from the channel's pipeline, the last handler in it. Each input is one
+/// step of the session; the inputs waiting are answered in order by one task, started with
+/// `Task.immediate` on the channel's event loop. Steps that never wait (PING, a county the server
+/// remembers) run to their end inside the socket read, with no hop to a task and back; one that
+/// waits (a statement, a data block still arriving) suspends the task, and the inputs behind it
+/// wait their turn. The replies to one read leave in one write.
 final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
     typealias InboundIn = ConnectionEvent
     typealias OutboundIn = ByteBuffer
@@ -37,12 +38,10 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
     private let logger: Logger
     private var state = State.open
     private var started = false
-    /// A step has started and not yet ended.
-    private var stepRunning = false
-    /// The step's task, while it waits: cancelled when the shutdown grace is over.
-    private var step: Task<Void, Never>?
-    /// Set while `runSteps` loops, so a step ending inside it does not start the loop again.
-    private var runningSteps = false
+    /// The task answering the inputs waiting has started and not yet ended.
+    private var stepsRunning = false
+    /// That task, while it waits: cancelled when the shutdown grace is over.
+    private var steps: Task<Void, Never>?
     private var sessionEnded = false
     private var closeDeadline: Scheduled<Void>?
 
@@ -127,7 +126,7 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
         state = .closed
         closeDeadline?.cancel()
         io.endInput()
-        if !stepRunning { endSession() }
+        if !stepsRunning { endSession() }
         context.fireChannelInactive()
     }
 
@@ -145,45 +144,48 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
         io.read()
     }
 
-    /// Runs the steps of the inputs waiting, in order, while each ends at once. Stops at a step
-    /// that waits (its end starts the loop again), and while the client is not reading its replies.
+    /// Answers the inputs waiting, in order, in one task: steps that never wait all end inside
+    /// this call; one that waits suspends the task, and what arrives meanwhile joins the queue
+    /// it takes from. The task also pauses while the client is not reading its replies.
     private func runSteps(context: ChannelHandlerContext) {
-        guard !runningSteps else { return }
-        runningSteps = true
-        defer { runningSteps = false }
-        while state == .open, !stepRunning, context.channel.isWritable, let input = io.take() {
-            startStep(input, context: context)
+        guard state == .open, !stepsRunning else { return }
+        guard io.hasInput, context.channel.isWritable else {
+            stepsEnded(context: context)
+            return
         }
-        guard state == .open, !stepRunning else { return }
-        if io.isDrained {
-            session.inputEnded()
-            finish(context: context)
-        } else {
-            io.flush()
-        }
-    }
-
-    private func startStep(_ input: ConnectionInput, context: ChannelHandlerContext) {
-        stepRunning = true
+        stepsRunning = true
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let task = Task.immediate(executorPreference: executor) {
-            let handler = bound.value
-            let next = await handler.session.handle(input)
-            handler.stepEnded(next)
+            await bound.value.answerWaitingInputs()
         }
-        if stepRunning { step = task }
+        if stepsRunning { steps = task }
     }
 
-    private func stepEnded(_ next: ConnectionSession<Responder>.Next) {
-        stepRunning = false
-        step = nil
+    private func answerWaitingInputs() async {
+        var next = ConnectionSession<Responder>.Next.goOn
+        while next == .goOn, state == .open, io.context?.channel.isWritable == true, let input = io.take() {
+            next = await session.handle(input)
+        }
+        stepsRunning = false
+        steps = nil
         guard let context = io.context, state != .closed else {
             endSession()
             return
         }
         switch next {
-        case .goOn: runSteps(context: context)
+        case .goOn: stepsEnded(context: context)
         case .close: closeAfterReply(context: context)
+        }
+    }
+
+    /// No step runs: the replies go out, and once the input has ended, the connection closes.
+    private func stepsEnded(context: ChannelHandlerContext) {
+        guard state == .open else { return }
+        if io.isDrained {
+            session.inputEnded()
+            finish(context: context)
+        } else {
+            io.flush()
         }
     }
 
@@ -212,8 +214,8 @@ final class ConnectionHandler<Responder: LineResponder>: ChannelDuplexHandler {
     /// The shutdown grace is over: the command still running is cancelled, and a connection
     /// that runs none is closed.
     private func cancel() {
-        if let step {
-            step.cancel()
+        if let steps {
+            steps.cancel()
         } else {
             io.context?.close(promise: nil)
         }
@@ -284,6 +286,8 @@ final class ConnectionIO {
 
     /// The input has ended, and every input before the end has been taken.
     var isDrained: Bool { inputHasEnded && inputs.isEmpty }
+
+    var hasInput: Bool { !inputs.isEmpty }
 
     func append(_ input: ConnectionInput) {
         guard !discarding, !inputHasEnded else { return }

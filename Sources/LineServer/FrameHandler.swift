@@ -1,11 +1,10 @@
 import CommandProtocol
 import NIOCore
 
-/// What a connection's task receives from its channel.
+/// What a connection's handler receives from the framing handler before it.
 enum ConnectionEvent: Sendable {
-    /// The frames one socket read completed, in order. A pipelined script crosses into the task
-    /// once per read, not once per line, and the task learns where a read ended: there it sends
-    /// the replies it has gathered, in one write.
+    /// The frames one socket read completed, in order: the replies to them all leave in one
+    /// write, once they are answered.
     case frames([LineFramer.Frame])
     case notice(ConnectionNotice)
 }
@@ -202,8 +201,7 @@ final class FrameHandler: ChannelDuplexHandler {
         authenticationCheck?.cancel()
     }
 
-    /// Outside a socket read, so end the "read" too: NIOAsyncChannel delivers what it was given
-    /// only on read-complete.
+    /// Outside a socket read, so end the "read" too, as a socket read would.
     private func fire(_ notice: ConnectionNotice, context: ChannelHandlerContext) {
         context.fireChannelRead(wrapInboundOut(.notice(notice)))
         context.fireChannelReadComplete()
@@ -224,8 +222,8 @@ extension FrameHandler: Sendable {}
 
 /// How long the connection has waited for its client: the time from each read the channel asks
 /// for to the arrival of its bytes. While the server works, or holds input back because the
-/// connection's task is behind (NIOAsyncChannel's backpressure asks for no reads then), the
-/// clock stands still, so a busy server never makes its client too slow.
+/// connection's steps are behind (`ConnectionIO` asks for no reads then), the clock stands
+/// still, so a busy server never makes its client too slow.
 struct ClientClock {
     private var counted = TimeAmount.zero
     private var waitingSince: NIODeadline?

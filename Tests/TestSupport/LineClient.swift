@@ -66,6 +66,18 @@ public final class LineClient {
         return reply
     }
 
+    /// Sends `line` (a one-line command) until a reply is not `OK`, for at most `bound`, and
+    /// returns that reply. A change made outside the server (by hand, or on another instance)
+    /// reaches its memory by `NOTIFY`, which PostgreSQL delivers a moment after the commit.
+    public func requestUntilRefused(_ line: String, within bound: Duration = .seconds(2)) async throws -> String {
+        let deadline = ContinuousClock.now + bound
+        while true {
+            let reply = try await request(line)
+            if !reply.hasPrefix("OK ") || ContinuousClock.now >= deadline { return reply }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
     /// Reads the rest of a multi-line reply after its `OK <n> …` line (after `FORMAT json`, a
     /// header object whose `records` counts them): the n records, read by the protocol's own
     /// `ReplyReader` (dot-stuffing undone).

@@ -1,6 +1,6 @@
 import CommandProtocol
 
-/// Per-connection state, owned by the connection's task and passed to every command.
+/// Per-connection state, owned by the connection and passed to every command.
 public struct Session: Sendable {
     public var principal: Principal?
     /// Set by `FORMAT`: how the connection writes every reply.
