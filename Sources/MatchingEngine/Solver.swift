@@ -136,24 +136,41 @@ public enum Solver {
         return solveFlow(problem, mode: mode, model: try FlowModel(problem, mode: mode))
     }
 
+    /// In `optimal` mode no arc but the pairs joins a need to an offer, so the problem falls
+    /// apart into the connected parts of its pairs (a kind never pairs with another, for one),
+    /// and each part is solved on its own: the parts' optima together are the whole's, their
+    /// potentials (the sink at 0 in each) a certificate for the whole network, and the network
+    /// simplex, whose work grows faster than its arcs, does less. In `fair` mode a county's
+    /// group node joins its needs of every kind, so the network stays whole.
     private static func solveFlow(_ problem: MatchingProblem, mode: Mode, model: FlowModel) -> Solution {
-        let (net, edgeArc) = model.network()
-        let opt = NetworkSimplex.solve(net)
         let n = problem.needCount
         let m = problem.offerCount
+        let partition = model.groupNodeCount == 0 ? FlowPartition(problem) : FlowPartition(whole: problem)
         var flow = [Int64](repeating: 0, count: problem.edgeCount)
+        var needPi = [Int64](repeating: 0, count: n)
+        var offerPi = [Int64](repeating: 0, count: m)
+        var groupPi = [Int64](repeating: 0, count: model.groupNodeCount)
+        var pivots = 0
+        for part in partition.parts {
+            let (net, edgeArc) = model.network(part, in: partition)
+            let opt = NetworkSimplex.solve(net)
+            pivots += opt.pivots
+            let sink = opt.potential[net.nodeCount - 1]
+            for (local, e) in part.edges.enumerated() where edgeArc[local] >= 0 {
+                flow[Int(e)] = opt.flow[Int(edgeArc[local])]
+            }
+            for (local, i) in part.needs.enumerated() { needPi[Int(i)] = opt.potential[local] - sink }
+            for (local, j) in part.offers.enumerated() { offerPi[Int(j)] = opt.potential[part.needs.count + local] - sink }
+            for k in 0..<model.groupNodeCount {
+                groupPi[k] = opt.potential[part.needs.count + part.offers.count + k] - sink
+            }
+        }
         var totalScore: Int64 = 0
         var units: Int64 = 0
-        for e in 0..<problem.edgeCount where edgeArc[e] >= 0 {
-            let x = opt.flow[Int(edgeArc[e])]
-            flow[e] = x
-            totalScore += x * problem.score[e]
-            units += x
+        for e in 0..<problem.edgeCount where flow[e] > 0 {
+            totalScore += flow[e] * problem.score[e]
+            units += flow[e]
         }
-        let sink = opt.potential[net.nodeCount - 1]
-        let needPi = (0..<n).map { opt.potential[$0] - sink }
-        var offerPi = (0..<m).map { opt.potential[n + $0] - sink }
-        let groupPi = (0..<model.groupNodeCount).map { opt.potential[n + m + $0] - sink }
         // Offers without capacity stay out of the network; give them the largest
         // potential that keeps each of their (empty) pairs at reduced cost ≥ 0.
         var zeroCapacity = [Bool](repeating: false, count: m)
@@ -171,7 +188,77 @@ public enum Solver {
         return Solution(
             mode: mode, flow: flow,
             certificate: .potentials(Potentials(need: needPi, offer: offerPi, group: groupPi)),
-            totalScore: totalScore, units: units, pivots: opt.pivots)
+            totalScore: totalScore, units: units, pivots: pivots)
+    }
+}
+
+/// Needs, offers and pairs of the network that are solved together, each in increasing order.
+/// A need or offer in no part has potential 0: it carries nothing, its route to the sink is free.
+struct FlowPart {
+    var needs: [Int32] = []
+    var offers: [Int32] = []
+    var edges: [Int32] = []
+}
+
+/// The problem's parts, with each need's and offer's place in its own part.
+struct FlowPartition {
+    var parts: [FlowPart]
+    var needLocal: [Int32]
+    var offerLocal: [Int32]
+
+    init(whole problem: MatchingProblem) {
+        parts = [
+            FlowPart(
+                needs: Array(0..<Int32(problem.needCount)), offers: Array(0..<Int32(problem.offerCount)),
+                edges: Array(0..<Int32(problem.edgeCount)))
+        ]
+        needLocal = Array(0..<Int32(problem.needCount))
+        offerLocal = Array(0..<Int32(problem.offerCount))
+    }
+
+    /// The connected parts of the pairs to offers with capacity, in the order of their first
+    /// need: the same problem always gives the same parts.
+    init(_ problem: MatchingProblem) {
+        let n = problem.needCount
+        var parent = Array(0..<Int32(n + problem.offerCount))
+        func root(_ x: Int32) -> Int32 {
+            var x = x
+            while parent[Int(x)] != x {
+                parent[Int(x)] = parent[Int(parent[Int(x)])]
+                x = parent[Int(x)]
+            }
+            return x
+        }
+        for e in 0..<problem.edgeCount where problem.capacity[Int(problem.edgeOffer[e])] > 0 {
+            let a = root(problem.edgeNeed[e])
+            let b = root(Int32(n) + problem.edgeOffer[e])
+            if a != b { parent[Int(max(a, b))] = min(a, b) }
+        }
+        var partOfRoot = [Int32](repeating: -1, count: parent.count)
+        var parts: [FlowPart] = []
+        for e in 0..<problem.edgeCount where problem.capacity[Int(problem.edgeOffer[e])] > 0 {
+            let r = Int(root(problem.edgeNeed[e]))
+            if partOfRoot[r] < 0 {
+                partOfRoot[r] = Int32(parts.count)
+                parts.append(FlowPart())
+            }
+            parts[Int(partOfRoot[r])].edges.append(Int32(e))
+        }
+        needLocal = [Int32](repeating: -1, count: n)
+        offerLocal = [Int32](repeating: -1, count: problem.offerCount)
+        for i in 0..<n {
+            let part = partOfRoot[Int(root(Int32(i)))]
+            guard part >= 0 else { continue }
+            needLocal[i] = Int32(parts[Int(part)].needs.count)
+            parts[Int(part)].needs.append(Int32(i))
+        }
+        for j in 0..<problem.offerCount {
+            let part = partOfRoot[Int(root(Int32(n + j)))]
+            guard part >= 0 else { continue }
+            offerLocal[j] = Int32(parts[Int(part)].offers.count)
+            parts[Int(part)].offers.append(Int32(j))
+        }
+        self.parts = parts
     }
 }
 
@@ -233,28 +320,31 @@ struct FlowModel {
         return d
     }
 
-    func network() -> (FlowNetwork, edgeArc: [Int32]) {
+    /// The network of `part`: its needs, its offers, (fair) every group node, and the sink
+    /// last. `edgeArc` maps the part's pairs, in order, to their arcs (-1: an offer without capacity).
+    func network(_ part: FlowPart, in partition: FlowPartition) -> (FlowNetwork, edgeArc: [Int32]) {
         let p = problem
-        let n = p.needCount
-        let m = p.offerCount
+        let n = part.needs.count
+        let m = part.offers.count
         let g = groupNodeCount
         let sink = Int32(n + m + g)
-        var net = FlowNetwork(nodeCount: n + m + g + 1, root: sink, arcCapacity: p.edgeCount + n + m + 2 * g)
-        var edgeArc = [Int32](repeating: -1, count: p.edgeCount)
-        for e in 0..<p.edgeCount {
-            let j = Int(p.edgeOffer[e])
-            guard p.capacity[j] > 0 else { continue }
-            edgeArc[e] = net.addArc(
-                from: p.edgeNeed[e], to: Int32(n + j), cost: -weight(e), capacity: FlowNetwork.uncapacitated)
+        var net = FlowNetwork(nodeCount: n + m + g + 1, root: sink, arcCapacity: part.edges.count + n + m + 2 * g)
+        var edgeArc = [Int32](repeating: -1, count: part.edges.count)
+        for (local, e) in part.edges.enumerated() {
+            let j = p.edgeOffer[Int(e)]
+            guard p.capacity[Int(j)] > 0 else { continue }
+            edgeArc[local] = net.addArc(
+                from: partition.needLocal[Int(p.edgeNeed[Int(e)])], to: Int32(n) + partition.offerLocal[Int(j)], cost: -weight(Int(e)),
+                capacity: FlowNetwork.uncapacitated)
         }
-        for j in 0..<m {
-            net.treeArc[n + j] = net.addArc(from: Int32(n + j), to: sink, cost: 0, capacity: p.capacity[j])
+        for (local, j) in part.offers.enumerated() {
+            net.treeArc[n + local] = net.addArc(from: Int32(n + local), to: sink, cost: 0, capacity: p.capacity[Int(j)])
         }
         if let share = fairShare {
-            for i in 0..<n {
-                net.treeArc[i] = net.addArc(
-                    from: Int32(i), to: Int32(n + m) + p.needGroup[i], cost: 0,
-                    capacity: FlowNetwork.uncapacitated, flow: p.quantity[i])
+            for (local, i) in part.needs.enumerated() {
+                net.treeArc[local] = net.addArc(
+                    from: Int32(local), to: Int32(n + m) + p.needGroup[Int(i)], cost: 0,
+                    capacity: FlowNetwork.uncapacitated, flow: p.quantity[Int(i)])
             }
             for (k, demand) in groupDemand().enumerated() {
                 let first = share.ceilTimes(demand)
@@ -264,9 +354,9 @@ struct FlowModel {
                     from: node, to: sink, cost: bonus, capacity: FlowNetwork.uncapacitated, flow: first)
             }
         } else {
-            for i in 0..<n {
-                net.treeArc[i] = net.addArc(
-                    from: Int32(i), to: sink, cost: 0, capacity: FlowNetwork.uncapacitated, flow: p.quantity[i])
+            for (local, i) in part.needs.enumerated() {
+                net.treeArc[local] = net.addArc(
+                    from: Int32(local), to: sink, cost: 0, capacity: FlowNetwork.uncapacitated, flow: p.quantity[Int(i)])
             }
         }
         return (net, edgeArc)

@@ -188,7 +188,7 @@ struct LiveServerTests {
         }
     }
 
-    @Test func aCountyChangedAnywhereIsShownAtOnceThoughTheServerRemembersIt() async throws {
+    @Test func aCountyChangedAnywhereIsShownThoughTheServerRemembersIt() async throws {
         try await TestDatabase.with { database in
             let token = try await database.adminToken()
             try await TestServer.with(database: database) { port in
@@ -216,9 +216,9 @@ struct LiveServerTests {
                 #expect(try await client.request("COUNTY UPDATE 520204 name=水城新区").hasPrefix("OK "))
                 #expect(try await client.request("COUNTY SHOW 520204").contains(" name=水城新区 "))
                 #expect(try await other.request("COUNTY SHOW 520204").contains(" name=水城新区 "))
-                // Changed by hand in PostgreSQL: its NOTIFY reaches the memory before the next command.
+                // Changed by hand in PostgreSQL: the memory forgets it when its NOTIFY arrives.
                 try await database.pool.withConnection { try $0.query("UPDATE county SET name = '水城区' WHERE code = '520204'") }
-                #expect(try await client.request("COUNTY SHOW 520204").contains(" name=水城区 "))
+                #expect(try await client.request("COUNTY SHOW 520204", until: { $0.contains(" name=水城区 ") }).contains(" name=水城区 "))
                 // A batch reads its own change; dropped, the change was never there for anyone.
                 #expect(try await other.request("BEGIN").hasPrefix("OK "))
                 #expect(try await other.request("COUNTY UPDATE 520204 name=未存").hasPrefix("OK "))

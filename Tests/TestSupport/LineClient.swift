@@ -66,16 +66,23 @@ public final class LineClient {
         return reply
     }
 
-    /// Sends `line` (a one-line command) until a reply is not `OK`, for at most `bound`, and
-    /// returns that reply. A change made outside the server (by hand, or on another instance)
-    /// reaches its memory by `NOTIFY`, which PostgreSQL delivers a moment after the commit.
-    public func requestUntilRefused(_ line: String, within bound: Duration = .seconds(2)) async throws -> String {
+    /// Sends `line` (a one-line command) until its reply satisfies `done`, for at most `bound`,
+    /// and returns the last reply. A change made outside the server (by hand, or on another
+    /// instance) reaches its memory by `NOTIFY`, which PostgreSQL delivers a moment after the commit.
+    public func request(
+        _ line: String, until done: (String) -> Bool, within bound: Duration = .seconds(2)
+    ) async throws -> String {
         let deadline = ContinuousClock.now + bound
         while true {
             let reply = try await request(line)
-            if !reply.hasPrefix("OK ") || ContinuousClock.now >= deadline { return reply }
+            if done(reply) || ContinuousClock.now >= deadline { return reply }
             try await Task.sleep(for: .milliseconds(1))
         }
+    }
+
+    /// `line` sent until a reply is not `OK`, as a token revoked elsewhere makes it.
+    public func requestUntilRefused(_ line: String, within bound: Duration = .seconds(2)) async throws -> String {
+        try await request(line, until: { !$0.hasPrefix("OK ") }, within: bound)
     }
 
     /// Reads the rest of a multi-line reply after its `OK <n> …` line (after `FORMAT json`, a
