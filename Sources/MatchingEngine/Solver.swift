@@ -129,11 +129,22 @@ public struct Potentials: Sendable, Equatable {
 }
 
 public enum Solver {
-    public static func solve(_ problem: MatchingProblem, mode: Mode) throws(MatchingError) -> Solution {
+    /// Runs `body` for each index in `0..<count`, in any order, at once or one after another.
+    public typealias ForEachIndex = (_ count: Int, _ body: @Sendable (Int) -> Void) -> Void
+
+    public static func oneAfterAnother(_ count: Int, _ body: @Sendable (Int) -> Void) {
+        for index in 0..<count { body(index) }
+    }
+
+    /// `forEachPart` may solve the independent parts of an `optimal` problem on several threads
+    /// (the engine itself starts none); the solution is the same either way.
+    public static func solve(
+        _ problem: MatchingProblem, mode: Mode, forEachPart: ForEachIndex = Solver.oneAfterAnother
+    ) throws(MatchingError) -> Solution {
         if case .stable(let side) = mode {
             return StableMatching.solve(problem, side: side)
         }
-        return solveFlow(problem, mode: mode, model: try FlowModel(problem, mode: mode))
+        return solveFlow(problem, mode: mode, model: try FlowModel(problem, mode: mode), forEachPart: forEachPart)
     }
 
     /// In `optimal` mode no arc but the pairs joins a need to an offer, so the problem falls
@@ -142,7 +153,7 @@ public enum Solver {
     /// potentials (the sink at 0 in each) a certificate for the whole network, and the network
     /// simplex, whose work grows faster than its arcs, does less. In `fair` mode a county's
     /// group node joins its needs of every kind, so the network stays whole.
-    private static func solveFlow(_ problem: MatchingProblem, mode: Mode, model: FlowModel) -> Solution {
+    private static func solveFlow(_ problem: MatchingProblem, mode: Mode, model: FlowModel, forEachPart: ForEachIndex) -> Solution {
         let n = problem.needCount
         let m = problem.offerCount
         let partition = model.groupNodeCount == 0 ? FlowPartition(problem) : FlowPartition(whole: problem)
@@ -151,11 +162,23 @@ public enum Solver {
         var offerPi = [Int64](repeating: 0, count: m)
         var groupPi = [Int64](repeating: 0, count: model.groupNodeCount)
         var pivots = 0
-        for part in partition.parts {
-            let (net, edgeArc) = model.network(part, in: partition)
-            let opt = NetworkSimplex.solve(net)
+        let parts = partition.parts
+        // The largest first, so that parts solved at once end at about the same time.
+        let order = parts.indices.sorted { (parts[$0].edges.count, $1) > (parts[$1].edges.count, $0) }
+        var solved = [(opt: FlowOptimum, edgeArc: [Int32], nodeCount: Int)?](repeating: nil, count: parts.count)
+        solved.withUnsafeMutableBufferPointer { slots in
+            // Each index writes its own slot only.
+            nonisolated(unsafe) let slots = slots
+            forEachPart(parts.count) { index in
+                let k = order[index]
+                let (net, edgeArc) = model.network(parts[k], in: partition)
+                slots[k] = (NetworkSimplex.solve(net), edgeArc, net.nodeCount)
+            }
+        }
+        for (part, result) in zip(parts, solved) {
+            guard let (opt, edgeArc, nodeCount) = result else { continue }
             pivots += opt.pivots
-            let sink = opt.potential[net.nodeCount - 1]
+            let sink = opt.potential[nodeCount - 1]
             for (local, e) in part.edges.enumerated() where edgeArc[local] >= 0 {
                 flow[Int(e)] = opt.flow[Int(edgeArc[local])]
             }
@@ -194,14 +217,14 @@ public enum Solver {
 
 /// Needs, offers and pairs of the network that are solved together, each in increasing order.
 /// A need or offer in no part has potential 0: it carries nothing, its route to the sink is free.
-struct FlowPart {
+struct FlowPart: Sendable {
     var needs: [Int32] = []
     var offers: [Int32] = []
     var edges: [Int32] = []
 }
 
 /// The problem's parts, with each need's and offer's place in its own part.
-struct FlowPartition {
+struct FlowPartition: Sendable {
     var parts: [FlowPart]
     var needLocal: [Int32]
     var offerLocal: [Int32]
@@ -269,7 +292,7 @@ struct FlowPartition {
 /// offer → sink (capacity c_j, cost 0), and the unmet units' route: need → sink (cost 0)
 /// in `optimal` mode; in `fair` mode need → group (cost 0), then group → sink twice:
 /// capacity demand − first share at cost 0, and uncapacitated at cost B (the bonus lost).
-struct FlowModel {
+struct FlowModel: Sendable {
     let problem: MatchingProblem
     /// Per pair, or nil for the plain score.
     let weights: [Int64]?

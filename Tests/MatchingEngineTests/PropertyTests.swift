@@ -53,6 +53,47 @@ import Testing
         #expect(dual == s.totalScore)
     }
 
+    /// Blocks with no pair between them, as kinds are: `optimal` mode solves each on its own,
+    /// in whatever order (or at once) the caller runs them, and the whole is still optimal and
+    /// certified, with each block's optimum as if it were solved alone.
+    @Test(arguments: UInt64(1)...20)
+    func disjointBlocksSolveApartToTheWholeOptimum(seed: UInt64) throws {
+        let blocks = (0..<3).map { Self.problem(seed &* 31 &+ UInt64($0), needs: 15 + 5 * $0, offers: 20) }
+        var quantity: [Int64] = []
+        var capacity: [Int64] = []
+        var en: [Int32] = []
+        var eo: [Int32] = []
+        var sc: [Int64] = []
+        var groups: [Int32] = []
+        for block in blocks {
+            let (needBase, offerBase) = (Int32(quantity.count), Int32(capacity.count))
+            en += block.edgeNeed.map { $0 + needBase }
+            eo += block.edgeOffer.map { $0 + offerBase }
+            sc += block.score
+            quantity += block.quantity
+            capacity += block.capacity
+            groups += block.needGroup
+        }
+        let whole = try MatchingProblem(
+            quantity: quantity, capacity: capacity, edgeNeed: en, edgeOffer: eo, score: sc, needGroup: groups,
+            groupNames: (0..<8).map { "C\($0)" })
+        for objective in Mode.Objective.allCases {
+            let mode = Mode.optimal(objective)
+            let inOrder = try Solver.solve(whole, mode: mode)
+            let reversed = try Solver.solve(whole, mode: mode) { count, body in
+                for index in (0..<count).reversed() { body(index) }
+            }
+            #expect(Verifier.verify(whole, inOrder) == .verified, "\(mode)")
+            #expect(reversed == inOrder, "\(mode)")
+        }
+        let apart = try blocks.map { try Solver.solve($0, mode: .optimal(.score)) }
+        let together = try Solver.solve(whole, mode: .optimal(.score))
+        #expect(together.totalScore == apart.reduce(0) { $0 + $1.totalScore })
+        #expect(together.units == apart.reduce(0) { $0 + $1.units })
+        // Counties join the blocks in fair mode: solved whole, and still certified.
+        #expect(Verifier.verify(whole, try Solver.solve(whole, mode: .fair)) == .verified)
+    }
+
     @Test(arguments: UInt64(1)...40)
     func moreCapacityNeverLowersTheOptimum(seed: UInt64) throws {
         let p = Self.problem(seed)

@@ -144,7 +144,10 @@ extension MatchCommands {
                         let builder = input.builder(weights: weights)
                         let candidates = try builder.build(needs: input.needs, offers: input.offers)
                         phases.begin("solve")
-                        let solution = try Solver.solve(candidates.problem, mode: mode)
+                        // A kind never pairs with another: its part solves beside the others.
+                        let solution = try Solver.solve(candidates.problem, mode: mode) { count, body in
+                            DispatchQueue.concurrentPerform(iterations: count, execute: body)
+                        }
                         phases.begin("certificate")
                         let verification = Verifier.verify(candidates.problem, solution)
                         guard verification == .verified else {
