@@ -96,10 +96,18 @@ pair() {
 }
 
 # --- the cells -------------------------------------------------------------------------------
+redis_port=16379
 ping_cell() {  # CONNS INFLIGHT ROUND
     local c=$1 p=$2
     ew_ping() { local out; out=$(ewmatch_lb "$c" "$p" PING); figure=$(field rps "$out"); }
-    ref_ping() { local out; out=$(reference redis-ping "$c" "$p" "$seconds"); figure=$(field rps "$out"); }
+    # A port of its own each time: the kit stops its redis-server when a cell ends, and one still
+    # exiting would answer the next cell's first PINGs, then drop its connections.
+    ref_ping() {
+        local out
+        redis_port=$((redis_port + 1))
+        out=$(reference redis-ping "$c" "$p" "$seconds" "$redis_port")
+        figure=$(field rps "$out")
+    }
     pair "ping_${c}x$p" "$3" ew_ping ref_ping
 }
 
