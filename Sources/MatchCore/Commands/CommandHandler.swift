@@ -29,7 +29,7 @@ public struct CommandHandler: Sendable {
         let started = ContinuousClock.now
         switch CommandParser.parse(line) {
         case .failure(let error):
-            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started)
+            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started, remembered: &session.metrics)
             return error.reply
         case .success(.ignored):
             return nil
@@ -45,11 +45,11 @@ public struct CommandHandler: Sendable {
         do {
             (spec, inner) = try registry.resolve(request)
         } catch {
-            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started)
+            metrics.record(error.reply, verb: CommandMetrics.unknownVerb, since: started, remembered: &session.metrics)
             return error.reply
         }
         let reply = await handle(spec, inner, session: &session, dataBlock: dataBlock)
-        metrics.record(reply, verb: spec.name, since: started)
+        metrics.record(reply, verb: spec.name, since: started, remembered: &session.metrics)
         return reply
     }
 

@@ -14,6 +14,7 @@ public struct Session: Sendable {
     public var shouldClose = false
     /// Between BEGIN and COMMIT/ABORT.
     public var batch: Batch?
+    public var metrics = CommandMetrics.Remembered()
 
     public struct Batch: Sendable {
         public var unit: any LongUnit
