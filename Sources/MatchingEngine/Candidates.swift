@@ -164,7 +164,11 @@ public struct CandidateBuilder: Sendable {
 
     /// Records may come in any order: they are sorted by id first, so the same records
     /// always give the same problem, byte for byte.
-    public func build(needs: [NeedRecord], offers: [OfferRecord]) throws(MatchingError) -> CandidateSet {
+    /// `forEachPart` may build the pairs of slices of the needs on several threads; the slices
+    /// are joined in order, so the set is the same either way.
+    public func build(
+        needs: [NeedRecord], offers: [OfferRecord], forEachPart: Solver.ForEachIndex = Solver.oneAfterAnother
+    ) throws(MatchingError) -> CandidateSet {
         try weights.validate()
         let needs = try Self.sortedByID(needs.filter { $0.quantity > 0 }, \.id, "need")
         let offers = try Self.sortedByID(offers.filter { $0.capacity > 0 }, \.id, "offer")
@@ -178,16 +182,41 @@ public struct CandidateBuilder: Sendable {
         }
         let table = CompactRecords(needs: needs, offers: offers, pairings: pairings)
 
-        var edgeNeed: [Int32] = []
-        var edgeOffer: [Int32] = []
-        var score: [Int64] = []
-        var offerView: [Int64] = []
+        // Enough slices for the threads to share the work evenly; too few needs are not worth one.
+        let sliceCount = max(1, min(16, needs.count / 256))
+        var slices = [PairSlice](repeating: PairSlice(), count: sliceCount)
+        slices.withUnsafeMutableBufferPointer { slots in
+            // Each index writes its own slot only.
+            nonisolated(unsafe) let slots = slots
+            forEachPart(sliceCount) { k in
+                let range = (needs.count * k / sliceCount)..<(needs.count * (k + 1) / sliceCount)
+                slots[k] = pairs(of: range, needs: needs, offers: offers, table: table)
+            }
+        }
+        let edgeNeed = slices.flatMap(\.edgeNeed)
+        let edgeOffer = slices.flatMap(\.edgeOffer)
+        let score = slices.flatMap(\.score)
+        let offerView = slices.flatMap(\.offerView)
+        slices.removeAll()
+        let counties = Array(Set(needs.map(\.county))).sorted()
+        let countyIndex = Dictionary(uniqueKeysWithValues: counties.enumerated().map { ($1, Int32($0)) })
+        let problem = try MatchingProblem(
+            quantity: needs.map(\.quantity), capacity: offers.map(\.capacity),
+            edgeNeed: edgeNeed, edgeOffer: edgeOffer, score: score, offerPreference: offerView,
+            needGroup: needs.map { countyIndex[$0.county]! }, groupNames: counties)
+        return CandidateSet(problem: problem, needs: needs, offers: offers, builder: self)
+    }
+
+    /// The candidate pairs of the needs in `range`, in (need, offer) order.
+    private func pairs(of range: Range<Int>, needs: [NeedRecord], offers: [OfferRecord], table: CompactRecords) -> PairSlice {
+        var slice = PairSlice()
         var stamp = [Int32](repeating: -1, count: offers.count)
         var found: [Int32] = []
         let w = weights
         let fitPoints = [0, w.sameMidGroup, w.sameSmallGroup, w.sameOccupation]
         let pairingPoints = [0, w.earlierPairing, w.provincePairing, w.countyPairing]
-        for (i, need) in needs.enumerated() {
+        for i in range {
+            let need = needs[i]
             found.removeAll(keepingCapacity: true)
             let kind = need.kind.index
             for c in table.needCodes(i) {
@@ -224,19 +253,13 @@ public struct CandidateBuilder: Sendable {
                     + w.perCondition * Int64((wanted & table.offerConditions[j]).nonzeroBitCount)
                     + w.perQualityPoint * Int64(table.offerQuality[j]) + (table.offerBase[j] ? w.employmentBase : 0)
                     + (!continued.isEmpty && continued.contains(PairID(need: need.id, offer: offers[j].id)) ? w.continuity : 0)
-                edgeNeed.append(Int32(i))
-                edgeOffer.append(j32)
-                score.append(total)
-                offerView.append(occupation + base)
+                slice.edgeNeed.append(Int32(i))
+                slice.edgeOffer.append(j32)
+                slice.score.append(total)
+                slice.offerView.append(occupation + base)
             }
         }
-        let counties = Array(Set(needs.map(\.county))).sorted()
-        let countyIndex = Dictionary(uniqueKeysWithValues: counties.enumerated().map { ($1, Int32($0)) })
-        let problem = try MatchingProblem(
-            quantity: needs.map(\.quantity), capacity: offers.map(\.capacity),
-            edgeNeed: edgeNeed, edgeOffer: edgeOffer, score: score, offerPreference: offerView,
-            needGroup: needs.map { countyIndex[$0.county]! }, groupNames: counties)
-        return CandidateSet(problem: problem, needs: needs, offers: offers, builder: self)
+        return slice
     }
 
     private static func sortedByID<R>(_ records: [R], _ id: KeyPath<R, Int64>, _ what: String) throws(MatchingError) -> [R] {
@@ -248,9 +271,17 @@ public struct CandidateBuilder: Sendable {
     }
 }
 
+/// The pairs of a slice of the needs, as `MatchingProblem` takes them.
+private struct PairSlice: Sendable {
+    var edgeNeed: [Int32] = []
+    var edgeOffer: [Int32] = []
+    var score: [Int64] = []
+    var offerView: [Int64] = []
+}
+
 /// The records reduced to integers for the candidate loop: interned code prefixes, an
 /// index of offers by (kind, prefix), condition bit masks and pairing tables.
-private struct CompactRecords {
+private struct CompactRecords: Sendable {
     struct Code {
         var mid: Int32
         var small: Int32

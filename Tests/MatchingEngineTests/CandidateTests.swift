@@ -138,6 +138,48 @@ import Testing
         }
     }
 
+    /// Built in slices of the needs, in whatever order the slices run, the set is the one a
+    /// single pass builds: the slices are joined in need order.
+    @Test func slicesBuiltInAnyOrderGiveTheSameSet() throws {
+        var rng = SplitMix64(seed: 7)
+        let codes = ["2-01-01-01", "2-01-02-01", "2-02-01-01", "6-01-01-02", "6-01-02-01"].map { OccupationCode($0)! }
+        func window() -> TimeWindow {
+            let s = rng.between(0, 300)
+            return TimeWindow(start: s, end: s + rng.between(30, 200))
+        }
+        let needs = (0..<1_200).map { k in
+            NeedRecord(
+                id: Int64(k + 1), county: ["GZ01", "GZ02"][rng.below(2)], province: "GZ", kind: Kind.allCases[rng.below(2)],
+                occupations: [codes[rng.below(codes.count)]], quantity: Int64(rng.between(1, 20)), window: window(),
+                priority: rng.between(1, 5), povertyAlleviated: rng.below(2) == 0, wantedConditions: [])
+        }
+        let offers = (0..<300).map { k in
+            OfferRecord(
+                id: Int64(k + 1), province: "GD", city: "Guangzhou", kind: Kind.allCases[rng.below(2)],
+                occupations: [codes[rng.below(codes.count)]], capacity: Int64(rng.between(1, 30)), window: window(),
+                quality: rng.between(0, 50), conditions: [])
+        }
+        let builder = CandidateBuilder(pairings: Self.pairings)
+        let once = try builder.build(needs: needs, offers: offers)
+        let sliced = try builder.build(needs: needs, offers: offers) { count, body in
+            #expect(count > 1, "so many needs are built in slices")
+            for index in (0..<count).reversed() { body(index) }
+        }
+        #expect(sliced.problem == once.problem)
+        // And the pairs are those a dense scan of needs × offers finds, in (need, offer) order.
+        var dense: [Int64] = []
+        for (i, need) in once.needs.enumerated() {
+            for offer in once.offers {
+                if let breakdown = builder.explain(need, offer) { dense += [Int64(i), offer.id, breakdown.total] }
+            }
+        }
+        let built = (0..<once.problem.edgeCount).flatMap { e in
+            [Int64(once.problem.edgeNeed[e]), once.offers[Int(once.problem.edgeOffer[e])].id, once.problem.score[e]]
+        }
+        #expect(once.problem.edgeCount > 10_000)
+        #expect(built == dense)
+    }
+
     @Test func duplicateIDsAreRejected() {
         #expect(throws: MatchingError.self) {
             _ = try CandidateBuilder().build(needs: [Self.need(1), Self.need(1)], offers: [Self.offer(1)])

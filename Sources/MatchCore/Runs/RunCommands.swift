@@ -142,12 +142,13 @@ extension MatchCommands {
                         let fingerprint = Self.fingerprint(input, mode: mode, weights: weights)
                         phases.begin("candidates")
                         let builder = input.builder(weights: weights)
-                        let candidates = try builder.build(needs: input.needs, offers: input.offers)
-                        phases.begin("solve")
-                        // A kind never pairs with another: its part solves beside the others.
-                        let solution = try Solver.solve(candidates.problem, mode: mode) { count, body in
+                        let onEveryCore: Solver.ForEachIndex = { count, body in
                             DispatchQueue.concurrentPerform(iterations: count, execute: body)
                         }
+                        let candidates = try builder.build(needs: input.needs, offers: input.offers, forEachPart: onEveryCore)
+                        phases.begin("solve")
+                        // A kind never pairs with another: its part solves beside the others.
+                        let solution = try Solver.solve(candidates.problem, mode: mode, forEachPart: onEveryCore)
                         phases.begin("certificate")
                         let verification = Verifier.verify(candidates.problem, solution)
                         guard verification == .verified else {
