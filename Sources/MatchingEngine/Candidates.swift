@@ -183,15 +183,9 @@ public struct CandidateBuilder: Sendable {
         let table = CompactRecords(needs: needs, offers: offers, pairings: pairings)
 
         // Enough slices for the threads to share the work evenly; too few needs are not worth one.
-        let sliceCount = max(1, min(16, needs.count / 256))
-        var slices = [PairSlice](repeating: PairSlice(), count: sliceCount)
-        slices.withUnsafeMutableBufferPointer { slots in
-            // Each index writes its own slot only.
-            nonisolated(unsafe) let slots = slots
-            forEachPart(sliceCount) { k in
-                let range = (needs.count * k / sliceCount)..<(needs.count * (k + 1) / sliceCount)
-                slots[k] = pairs(of: range, needs: needs, offers: offers, table: table)
-            }
+        let ranges = Solver.ranges(needs.count, parts: 16, minimum: 256)
+        var slices = Solver.collect(ranges.count, forEachPart) { k in
+            pairs(of: ranges[k], needs: needs, offers: offers, table: table)
         }
         let edgeNeed = slices.flatMap(\.edgeNeed)
         let edgeOffer = slices.flatMap(\.edgeOffer)

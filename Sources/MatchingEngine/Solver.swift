@@ -136,6 +136,26 @@ public enum Solver {
         for index in 0..<count { body(index) }
     }
 
+    /// `make(index)` for each index in `0..<count`, run as `forEachPart` runs them; the results
+    /// in index order.
+    public static func collect<Result: Sendable>(
+        _ count: Int, _ forEachPart: ForEachIndex, _ make: @escaping @Sendable (Int) -> Result
+    ) -> [Result] {
+        var results = [Result?](repeating: nil, count: count)
+        results.withUnsafeMutableBufferPointer { slots in
+            // Each index writes its own slot only.
+            nonisolated(unsafe) let slots = slots
+            forEachPart(count) { index in slots[index] = make(index) }
+        }
+        return results.map { $0! }
+    }
+
+    /// Splits `0..<count` into about `parts` ranges of consecutive indices, at least `minimum` long.
+    public static func ranges(_ count: Int, parts: Int, minimum: Int) -> [Range<Int>] {
+        let n = max(1, min(parts, count / max(minimum, 1)))
+        return (0..<n).map { k in (count * k / n)..<(count * (k + 1) / n) }
+    }
+
     /// `forEachPart` may solve the independent parts of an `optimal` problem on several threads
     /// (the engine itself starts none); the solution is the same either way.
     public static func solve(
@@ -165,18 +185,13 @@ public enum Solver {
         let parts = partition.parts
         // The largest first, so that parts solved at once end at about the same time.
         let order = parts.indices.sorted { (parts[$0].edges.count, $1) > (parts[$1].edges.count, $0) }
-        var solved = [(opt: FlowOptimum, edgeArc: [Int32], nodeCount: Int)?](repeating: nil, count: parts.count)
-        solved.withUnsafeMutableBufferPointer { slots in
-            // Each index writes its own slot only.
-            nonisolated(unsafe) let slots = slots
-            forEachPart(parts.count) { index in
-                let k = order[index]
-                let (net, edgeArc) = model.network(parts[k], in: partition)
-                slots[k] = (NetworkSimplex.solve(net), edgeArc, net.nodeCount)
-            }
+        let solvedInOrder = collect(parts.count, forEachPart) { index in
+            let (net, edgeArc) = model.network(parts[order[index]], in: partition)
+            return (opt: NetworkSimplex.solve(net), edgeArc: edgeArc, nodeCount: net.nodeCount)
         }
-        for (part, result) in zip(parts, solved) {
-            guard let (opt, edgeArc, nodeCount) = result else { continue }
+        var solved = solvedInOrder
+        for (index, k) in order.enumerated() { solved[k] = solvedInOrder[index] }
+        for (part, (opt, edgeArc, nodeCount)) in zip(parts, solved) {
             pivots += opt.pivots
             let sink = opt.potential[nodeCount - 1]
             for (local, e) in part.edges.enumerated() where edgeArc[local] >= 0 {

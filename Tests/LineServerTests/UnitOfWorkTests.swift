@@ -18,6 +18,8 @@ struct UnitOfWorkTests {
         guard FileManager.default.fileExists(atPath: log.path) else {
             throw TestEnvironmentError("no server log at \(log.path): ./deploy/test's PostgreSQL writes one there")
         }
+        // Before the connections are replaced: the watch may listen again before they all are.
+        let start = try FileHandle(forReadingFrom: log).seekToEnd()
         // Only new sessions read the setting: every connection of the pool is replaced (from
         // outside it, so none is spared).
         let admin = ConnectionPool(conninfo: "", size: 1, logger: testLogger)
@@ -26,7 +28,6 @@ struct UnitOfWorkTests {
             return try connection.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database.name)")
         }
         await admin.close()
-        let start = try FileHandle(forReadingFrom: log).seekToEnd()
         func loggedSinceStart() throws -> String {
             let handle = try FileHandle(forReadingFrom: log)
             try handle.seek(toOffset: start)

@@ -155,11 +155,15 @@ extension MatchCommands {
                             throw ProtocolError(.internal, "the solution failed its own check: \(verification)")
                         }
                         phases.begin("explanations")
-                        let proposals = candidates.matches(solution).map { match in
-                            Proposal(
-                                need: match.need, offer: match.offer, units: match.units, score: match.score.total,
-                                explanation: explanation(match.score).json)
-                        }
+                        let matches = candidates.matches(solution)
+                        let ranges = Solver.ranges(matches.count, parts: 16, minimum: 1_024)
+                        let proposals = Solver.collect(ranges.count, onEveryCore) { k in
+                            matches[ranges[k]].map { match in
+                                Proposal(
+                                    need: match.need, offer: match.offer, units: match.units, score: match.score.total,
+                                    explanation: explanation(match.score).json)
+                            }
+                        }.flatMap { $0 }
                         return Outcome(
                             proposals: proposals, summary: Summary(candidates.problem, solution),
                             pairs: candidates.problem.edgeCount, fingerprint: fingerprint)
