@@ -58,6 +58,50 @@ struct StoreTests {
         }
     }
 
+    /// Proposals' keys are checked per statement (migration 024), and hold as the foreign keys
+    /// held them: a proposal must name a need, an offer and a run that exist, and none of those
+    /// can be deleted, recoded or truncated while a proposal names it.
+    @Test func proposalsNameRowsThatExistAndKeepThem() async throws {
+        try await TestDatabase.with { database in
+            func refused(_ sql: String) async -> Bool {
+                do {
+                    _ = try await database.pool.withConnection { try $0.execute(script: sql) }
+                    return false
+                } catch {
+                    return (error as? PGError)?.sqlState == "23503"
+                }
+            }
+            _ = try await database.pool.withConnection { connection in
+                try connection.execute(
+                    script: """
+                        INSERT INTO organisation (kind, name, province, city) VALUES ('enterprise', 'E', '32', '无锡市');
+                        INSERT INTO need (county, kind, occupations, quantity, window_start, window_end)
+                            VALUES ('520204', 'labor', '{6-01}', 3, '2027-01-01', '2027-02-01'),
+                                   ('520204', 'labor', '{6-01}', 3, '2027-01-01', '2027-02-01');
+                        INSERT INTO offer (organisation, kind, occupations, capacity, window_start, window_end)
+                            VALUES (1, 'labor', '{6-01}', 5, '2027-01-01', '2027-12-31');
+                        INSERT INTO match_run (mode, input_hash, weights) VALUES ('optimal', 'test', '{}');
+                        INSERT INTO match (run, need, offer, units, score) VALUES (1, 1, 1, 2, 500);
+                        """)
+            }
+            #expect(await refused("INSERT INTO match (run, need, offer, units, score) VALUES (1, 99, 1, 1, 500)"))
+            #expect(await refused("INSERT INTO match (run, need, offer, units, score) VALUES (1, 2, 99, 1, 500)"))
+            #expect(await refused("INSERT INTO match (run, need, offer, units, score) VALUES (9, 2, 1, 1, 500)"))
+            #expect(await refused("UPDATE match SET need = 99"))
+            #expect(await refused("DELETE FROM need WHERE id = 1"))
+            #expect(await refused("UPDATE offer SET id = 7 WHERE id = 1"))
+            #expect(await refused("DELETE FROM match_run"))
+            #expect(await refused("TRUNCATE offer CASCADE"))
+            // What no proposal names goes as before; so do proposals themselves.
+            #expect(!(await refused("INSERT INTO match (run, need, offer, units, score) VALUES (1, 2, 1, 1, 500)")))
+            #expect(!(await refused("DELETE FROM match WHERE need = 2; DELETE FROM need WHERE id = 2")))
+            let left = try await database.pool.withConnection {
+                try $0.query("SELECT (SELECT count(*) FROM match), (SELECT count(*) FROM need)").first!
+            }
+            #expect(try left.int(0) == 1 && left.int(1) == 1)
+        }
+    }
+
     @Test func aTransactionThatFailsLeavesNothing() async throws {
         try await TestDatabase.with { database in
             await #expect(throws: StoreError.self) {
