@@ -35,7 +35,9 @@ struct PGNeeds: NeedGateway {
 
     /// One statement for a whole group: it stores each need whose actor token is valid and whose
     /// county and occupation codes exist, with its audit entry; only when some need is left out
-    /// does a second query say why.
+    /// does a second query say why. The counties are read once per statement into an array: as
+    /// an `EXISTS`, the generic plan scanned the county table for every need (19 µs of a
+    /// 32-need group's 65 µs per need, `EXPLAIN ANALYZE`).
     func insert(_ needs: [Need], audits: [AuditEntry]) throws -> [NeedInsertOutcome] {
         let stored = try connection.query(
             """
@@ -64,7 +66,7 @@ struct PGNeeds: NeedGateway {
                 SELECT nextval('need_id_seq') AS id, t.* FROM t
                 WHERE EXISTS (SELECT 1 FROM api_token a WHERE a.id = t.token AND a.revoked_at IS NULL
                                 AND (a.expires_at IS NULL OR a.expires_at > now()))
-                  AND EXISTS (SELECT 1 FROM county c WHERE c.code = t.county)
+                  AND t.county = ANY (ARRAY(SELECT c.code::text FROM county c))
                   AND NOT EXISTS (SELECT 1 FROM unnest(t.occupations::text[]) AS x(code)
                                   WHERE NOT EXISTS (SELECT 1 FROM occupation o WHERE o.code = x.code))
                 ORDER BY ord
