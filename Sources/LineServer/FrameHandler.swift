@@ -201,10 +201,8 @@ final class FrameHandler: ChannelDuplexHandler {
         authenticationCheck?.cancel()
     }
 
-    /// Outside a socket read, so end the "read" too, as a socket read would.
     private func fire(_ notice: ConnectionNotice, context: ChannelHandlerContext) {
         context.fireChannelRead(wrapInboundOut(.notice(notice)))
-        context.fireChannelReadComplete()
     }
 
     private func flushLastLine(context: ChannelHandlerContext) {
@@ -212,7 +210,6 @@ final class FrameHandler: ChannelDuplexHandler {
         deadline = nil
         if !expired, let last = framer.finish() {
             context.fireChannelRead(wrapInboundOut(.frames([last])))
-            context.fireChannelReadComplete()
         }
     }
 }

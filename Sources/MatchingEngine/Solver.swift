@@ -182,16 +182,14 @@ public enum Solver {
         var offerPi = [Int64](repeating: 0, count: m)
         var groupPi = [Int64](repeating: 0, count: model.groupNodeCount)
         var pivots = 0
-        let parts = partition.parts
-        // The largest first, so that parts solved at once end at about the same time.
-        let order = parts.indices.sorted { (parts[$0].edges.count, $1) > (parts[$1].edges.count, $0) }
-        let solvedInOrder = collect(parts.count, forEachPart) { index in
-            let (net, edgeArc) = model.network(parts[order[index]], in: partition)
+        // The largest first, so that parts solved at once end at about the same time. (Each part
+        // writes only its own needs, offers and pairs below: the order changes no result.)
+        let largestFirst = partition.parts.sorted { $0.edges.count > $1.edges.count }
+        let solved = collect(largestFirst.count, forEachPart) { index in
+            let (net, edgeArc) = model.network(largestFirst[index], in: partition)
             return (opt: NetworkSimplex.solve(net), edgeArc: edgeArc, nodeCount: net.nodeCount)
         }
-        var solved = solvedInOrder
-        for (index, k) in order.enumerated() { solved[k] = solvedInOrder[index] }
-        for (part, (opt, edgeArc, nodeCount)) in zip(parts, solved) {
+        for (part, (opt, edgeArc, nodeCount)) in zip(largestFirst, solved) {
             pivots += opt.pivots
             let sink = opt.potential[nodeCount - 1]
             for (local, e) in part.edges.enumerated() where edgeArc[local] >= 0 {
