@@ -67,9 +67,10 @@ struct PGReports: ReportGateway {
 
     func unmetNeeds(filter: NeedFilter, within scope: Scope, after cursor: UnmetCursor?, limit: Int) throws -> [Need] {
         let (scopeCounty, scopeProvince) = Self.westFilter(scope)
-        // The sort key as need_unmet and need_unmet_county hold it, so one row comparison pages
-        // through them. A province is a range of need_county (six-digit codes under its prefix, as
-        // left(county, 2) would say, but one the planner can read and estimate).
+        // The sort key as need_unmet holds it, so one row comparison pages through it. A county
+        // is a key of need_county and a province a range of it (six-digit codes under its prefix,
+        // as left(county, 2) would say, but one the planner can read and estimate): where they
+        // hold few open needs, the planner sorts those instead of walking need_unmet.
         return try connection.query(
             """
             SELECT \(unsafeSQL: PGNeeds.columns) FROM need n
