@@ -77,13 +77,18 @@ extension FixedWidthInteger {
 extension String {
     var trimmingSpaces: String {
         // Most values have nothing to trim: skip the copy (an import does this ten times a row).
-        guard let first = utf8.first, let last = utf8.last,
-            first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") || last == UInt8(ascii: " ") || last == UInt8(ascii: "\t")
-                || first >= 0x80 || last >= 0x80
-        else { return self }
+        guard let first = unicodeScalars.first, let last = unicodeScalars.last, first.isSpace || last.isSpace else { return self }
         var text = Substring(self)
         while text.first?.isWhitespace == true { text.removeFirst() }
         while text.last?.isWhitespace == true { text.removeLast() }
         return String(text)
+    }
+}
+
+extension Unicode.Scalar {
+    /// Unicode's White_Space, without the property table where it cannot hold: no White_Space
+    /// scalar lies above U+3000 (the ideographic space), where Chinese text is.
+    fileprivate var isSpace: Bool {
+        value < 0x80 ? value == 0x20 || (0x09...0x0D).contains(value) : value <= 0x3000 && properties.isWhitespace
     }
 }

@@ -46,11 +46,25 @@ extension Day {
 
     /// `YYYY-MM-DD`, zero-padded: the form days are written and read in.
     static func text(_ year: Int, _ month: Int, _ day: Int) -> String {
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        guard (0...9999).contains(year), (0...99).contains(month), (0...99).contains(day) else {
+            return "\(year)-\(month)-\(day)"
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        // Written byte by byte: an import writes two days a row.
+        return String(unsafeUninitializedCapacity: 10) { bytes in
+            func put(_ value: Int, at end: Int, width: Int) {
+                var value = value
+                for index in stride(from: end, to: end - width, by: -1) {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, at: 3, width: 4)
+            bytes[4] = UInt8(ascii: "-")
+            put(month, at: 6, width: 2)
+            bytes[7] = UInt8(ascii: "-")
+            put(day, at: 9, width: 2)
+            return 10
+        }
     }
 }
 

@@ -116,14 +116,25 @@ public struct Occupation: Sendable, Equatable {
 
     /// The level a code's shape implies, or nil when it is not a classification code.
     public static func level(of code: String) -> OccupationLevel? {
-        let parts = code.split(separator: "-", omittingEmptySubsequences: false)
-        guard let first = parts.first, first.count == 1, first.allSatisfy(\.isNumber) else { return nil }
-        guard parts.dropFirst().allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isNumber) }) else { return nil }
-        switch parts.count {
-        case 1: return .major
-        case 2: return .mid
-        case 3: return .small
-        case 4: return .occupation
+        // Bytes, not Characters: an import asks this of every code of every row.
+        var parts = 0
+        var digits = 0
+        for byte in code.utf8 {
+            if byte == UInt8(ascii: "-") {
+                guard digits == (parts == 0 ? 1 : 2) else { return nil }
+                parts += 1
+                digits = 0
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                digits += 1
+            }
+        }
+        guard digits == (parts == 0 ? 1 : 2) else { return nil }
+        switch parts {
+        case 0: return .major
+        case 1: return .mid
+        case 2: return .small
+        case 3: return .occupation
         default: return nil
         }
     }

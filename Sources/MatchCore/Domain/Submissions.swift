@@ -8,17 +8,35 @@ public struct Day: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// nil unless `text` is a real date between 2000-01-01 and 2100-12-31 (no 2026-02-30).
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(wholeNumber: parts[0]), let month = Int(wholeNumber: parts[1]), let day = Int(wholeNumber: parts[2]),
-            (2000...2100).contains(year), (1...12).contains(month)
+        var text = text
+        guard let (year, month, day) = text.withUTF8(Self.numbers), (2000...2100).contains(year), (1...12).contains(month)
         else { return nil }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard (1...lengths[month - 1]).contains(day) else { return nil }
+        let length =
+            switch month {
+            case 2: leap ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
+        guard (1...length).contains(day) else { return nil }
         self.year = year
         self.month = month
         self.day = day
+    }
+
+    /// Year, month and day of `YYYY-MM-DD`, read from its bytes (an import reads two dates a row).
+    private static func numbers(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int, Int)? {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+        return (year, month, day)
     }
 
     public var description: String { Self.text(year, month, day) }

@@ -4,7 +4,7 @@ import MatchingEngine
 
 /// Turns CSV rows of a data block into needs or offers, checking every value on the way: the
 /// first bad one stops the import, which then stores nothing.
-struct ImportConverter {
+final class ImportConverter {
     enum Target { case needs, offers }
 
     struct RowError: Error {
@@ -35,6 +35,7 @@ struct ImportConverter {
     /// For each canonical column, its index in the file's rows (nil when absent).
     private let positions: [Int?]
     private let columnNames: [String]
+    private let columnIndex: [String: Int]
     private let headerCount: Int
     private let counties: Set<String>
     private let occupations: Set<String>
@@ -69,7 +70,16 @@ struct ImportConverter {
         }
         self.positions = positions
         self.columnNames = columns.map { $0.names[0] }
+        self.columnIndex = Dictionary(uniqueKeysWithValues: columnNames.enumerated().map { ($1, $0) })
         self.headerCount = header.count
+    }
+
+    static let codeSeparators: [UInt8] = [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "|"), UInt8(ascii: " ")]
+
+    /// Whether `text` has more than `limit` characters; counting them is the dear part, and a
+    /// text of at most `limit` bytes has at most `limit` characters.
+    static func longer(_ text: String, than limit: Int) -> Bool {
+        text.utf8.count > limit && text.count > limit
     }
 
     /// One imported row: a need or an offer, as the file gives it.
@@ -110,7 +120,7 @@ struct ImportConverter {
         guard let kind = Kind(rawValue: asciiLowercased(values[1])) else {
             throw fail(1, "'\(values[1])' is not one of labor|training|enrolment|school_partnership|talent|secondment")
         }
-        let codes = values[2].split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "|" || $0 == " " }).map(String.init)
+        let codes = values[2].utf8.split(whereSeparator: { Self.codeSeparators.contains($0) }).map { String(Substring($0)) }
         guard (1...20).contains(codes.count) else { throw fail(2, "give 1 to 20 occupation codes separated by ;") }
         for code in codes where !occupations.contains(code) { throw fail(2, "unknown occupation code '\(code)'") }
         for code in codes { if let problem = Occupation.unmatchable(code) { throw fail(2, problem) } }
@@ -120,11 +130,11 @@ struct ImportConverter {
         guard let from = Day(values[4]) else { throw fail(4, "'\(values[4])' is not a date YYYY-MM-DD") }
         guard let to = Day(values[5]) else { throw fail(5, "'\(values[5])' is not a date YYYY-MM-DD") }
         guard from <= to else { throw fail(4, "\(from) is after to \(to)") }
-        let occupationCodes = Array(Set(codes)).sorted()
+        let occupationCodes = codes.count == 1 ? codes : Array(Set(codes)).sorted()
         let details: KindDetails
         do {
             details = try KindDetails.parse(
-                { name in columnNames.firstIndex(of: name).map { values[$0] } }, kind: kind, side: target == .needs ? .need : .offer)
+                { name in columnIndex[name].map { values[$0] } }, kind: kind, side: target == .needs ? .need : .offer)
         } catch {
             throw RowError(row: row, column: "years/months/school/partnership/direction", message: error.message)
         }
@@ -154,7 +164,7 @@ struct ImportConverter {
                 }
                 monitored = count
             }
-            for index in 8...9 where values[index].count > 2_000 { throw fail(index, "is longer than 2000 characters") }
+            for index in 8...9 where Self.longer(values[index], than: 2_000) { throw fail(index, "is longer than 2000 characters") }
             let conditions: [String]
             do { conditions = try SubmissionCommands.wantedConditions(values[16]) } catch { throw fail(16, error.message) }
             return .need(
@@ -165,7 +175,7 @@ struct ImportConverter {
         case .offers:
             for index in 6...9 {
                 let limit = index == 6 ? 200 : 2_000
-                guard values[index].count <= limit else { throw fail(index, "is longer than \(limit) characters") }
+                guard !Self.longer(values[index], than: limit) else { throw fail(index, "is longer than \(limit) characters") }
             }
             var quality = 0
             if !values[10].isEmpty {

@@ -81,50 +81,58 @@ enum ImportCommands {
         chunk.reserveCapacity(chunkRows)
         var lineNumber = 0
         var row = 0
-        while let line = try await block.nextLine() {
-            lineNumber += 1
-            guard case .line(let raw) = line else {
-                throw refusal("block line \(lineNumber) is longer than \(context.settings.maximumLineLength) bytes")
-            }
-            guard let bytes = encoding.decode(raw, first: lineNumber == 1) else {
-                let hint = encoding == .utf8 ? " (files saved by Chinese spreadsheet software: encoding=gb18030)" : ""
-                throw refusal("block line \(lineNumber) is not valid \(encoding.rawValue)\(hint)")
-            }
-            guard let fields = reader.feed(bytes) else { continue }
-            guard let current = converter else {
-                let header = fields.map { String(decoding: $0, as: UTF8.self) }
-                converter = try ImportConverter(
-                    target: target, header: header, counties: reference.counties, occupations: reference.occupations,
-                    organisations: reference.organisations, scope: scope)
-                continue
-            }
-            if fields.count == 1 && fields[0].isEmpty { continue }
-            row += 1
-            do {
-                chunk.append(try current.convert(fields, row: row))
-            } catch {
-                throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)", code: error.code)
-            }
-            if chunk.count >= chunkRows {
-                try await send(chunk, into: unit)
-                chunk.removeAll(keepingCapacity: true)
-            }
-        }
-        if reader.isIncomplete { throw refusal("the block ended inside a quoted field") }
-        guard converter != nil else { throw refusal("the block is empty: a header line is needed") }
-        let last = chunk
-        return try await unit.write(audit: audit) { db, audit in
-            try store(last, in: db)
-            let stored =
-                switch target {
-                case .needs: try db.needs.endImport()
-                case .offers: try db.offers.endImport()
+        // One chunk is on its way to the store while the next is read and checked: the checks
+        // here and PostgreSQL's work on the rows run side by side.
+        return try await withThrowingTaskGroup(of: Void.self) { sending in
+            while let line = try await block.nextLine() {
+                lineNumber += 1
+                guard case .line(let raw) = line else {
+                    throw refusal("block line \(lineNumber) is longer than \(context.settings.maximumLineLength) bytes")
                 }
-            audit.changes.append(("rows", "\(stored)"))
-            if let key {
-                try ClientRequests.remember(EarlierRequest(target: noun, rows: stored), token: token, key: key, in: db)
+                guard let bytes = encoding.decode(raw, first: lineNumber == 1) else {
+                    let hint = encoding == .utf8 ? " (files saved by Chinese spreadsheet software: encoding=gb18030)" : ""
+                    throw refusal("block line \(lineNumber) is not valid \(encoding.rawValue)\(hint)")
+                }
+                guard let fields = reader.feed(bytes) else { continue }
+                guard let current = converter else {
+                    let header = fields.map { String(decoding: $0, as: UTF8.self) }
+                    converter = try ImportConverter(
+                        target: target, header: header, counties: reference.counties, occupations: reference.occupations,
+                        organisations: reference.organisations, scope: scope)
+                    continue
+                }
+                if fields.count == 1 && fields[0].isEmpty { continue }
+                row += 1
+                do throws(ImportConverter.RowError) {
+                    chunk.append(try current.convert(fields, row: row))
+                } catch {
+                    throw refusal("row \(error.row) (block line \(lineNumber)), column \(error.column): \(error.message)", code: error.code)
+                }
+                if chunk.count >= chunkRows {
+                    try await sending.next()
+                    let full = chunk
+                    sending.addTask { try await send(full, into: unit) }
+                    chunk = []
+                    chunk.reserveCapacity(chunkRows)
+                }
             }
-            return stored
+            if reader.isIncomplete { throw refusal("the block ended inside a quoted field") }
+            guard converter != nil else { throw refusal("the block is empty: a header line is needed") }
+            try await sending.waitForAll()
+            let last = chunk
+            return try await unit.write(audit: audit) { db, audit in
+                try store(last, in: db)
+                let stored =
+                    switch target {
+                    case .needs: try db.needs.endImport()
+                    case .offers: try db.offers.endImport()
+                    }
+                audit.changes.append(("rows", "\(stored)"))
+                if let key {
+                    try ClientRequests.remember(EarlierRequest(target: noun, rows: stored), token: token, key: key, in: db)
+                }
+                return stored
+            }
         }
     }
 

@@ -5,17 +5,18 @@ import CommandProtocol
 enum PGText {
     /// An array literal, every element quoted and escaped.
     static func array(_ values: [String]) -> String {
-        var literal = "{"
+        var literal: [UInt8] = [UInt8(ascii: "{")]
         for (index, value) in values.enumerated() {
-            if index > 0 { literal += "," }
-            literal += "\""
-            for character in value {
-                if character == "\"" || character == "\\" { literal.append("\\") }
-                literal.append(character)
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
+            literal.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal += "\""
+            literal.append(UInt8(ascii: "\""))
         }
-        return literal + "}"
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 
     static func int64Array(_ values: [Int64]) -> String {
@@ -43,16 +44,24 @@ enum PGText {
         for (index, field) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: "\t")) }
             guard let field else {
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+                out.append(UInt8(ascii: "\\"))
+                out.append(UInt8(ascii: "N"))
                 continue
             }
             for byte in field.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                default: out.append(byte)
+                let escaped: UInt8? =
+                    switch byte {
+                    case UInt8(ascii: "\\"): UInt8(ascii: "\\")
+                    case UInt8(ascii: "\t"): UInt8(ascii: "t")
+                    case UInt8(ascii: "\n"): UInt8(ascii: "n")
+                    case UInt8(ascii: "\r"): UInt8(ascii: "r")
+                    default: nil
+                    }
+                if let escaped {
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(escaped)
+                } else {
+                    out.append(byte)
                 }
             }
         }
