@@ -1,3 +1,4 @@
+import CommandProtocol
 @testable import MatchCore
 import MatchingEngine
 import Testing
@@ -6,6 +7,31 @@ import Testing
 struct ImportRowTests {
     static func fields(_ line: String) -> [[UInt8]] {
         line.split(separator: ",", omittingEmptySubsequences: false).map { Array($0.utf8) }
+    }
+
+    @Test func csvRecordsKeepQuotedCommasQuotesAndLines() {
+        var reader = CSVReader()
+        func texts(_ fields: [[UInt8]]?) -> [String]? { fields?.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(texts(reader.feed(Array("a,,b,".utf8))) == ["a", "", "b", ""])
+        #expect(texts(reader.feed(Array(#""x, y","say ""hi""",z"#.utf8))) == ["x, y", #"say "hi""#, "z"])
+        #expect(texts(reader.feed(Array(#"ab"c,d"e,f"#.utf8))) == ["abc,de", "f"])
+        #expect(texts(reader.feed([])) == [""])
+        #expect(reader.feed(Array(#"1,"two"#.utf8)) == nil)
+        #expect(reader.isIncomplete)
+        #expect(texts(reader.feed(Array(#"lines",3"#.utf8))) == ["1", "two\nlines", "3"])
+        #expect(!reader.isIncomplete)
+    }
+
+    @Test func daysCodesAndSpacesAreReadFromTheirBytes() {
+        #expect(Day("2028-02-29")?.description == "2028-02-29")
+        for bad in ["2027-02-29", "2027-2-01", "2027-13-01", "1999-12-31", "2027-01-0x", "２０２７-01-01", "2027-01-01 "] {
+            #expect(Day(bad) == nil, "\(bad)")
+        }
+        #expect(Occupation.level(of: "6") == .major && Occupation.level(of: "6-01") == .mid)
+        #expect(Occupation.level(of: "6-01-02") == .small && Occupation.level(of: "6-01-02-03") == .occupation)
+        for bad in ["", "6-", "6-1", "06-01", "6-01-02-03-04", "６-01", "6--01"] { #expect(Occupation.level(of: bad) == nil, "\(bad)") }
+        #expect(" 焊工\u{3000}".trimmingSpaces == "焊工" && "焊工 A".trimmingSpaces == "焊工 A" && "\tx ".trimmingSpaces == "x")
+        #expect(asciiLowercased("LaBoR") == "labor" && asciiLowercased("是") == "是" && asciiUppercased("ping") == "PING")
     }
 
     @Test func aNeedRowIsCheckedAndTyped() throws {

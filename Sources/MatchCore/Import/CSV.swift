@@ -22,35 +22,47 @@ struct CSVReader {
     var isIncomplete: Bool { quotes % 2 == 1 }
 
     private static func split(_ text: [UInt8]) -> [[UInt8]] {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         var fields: [[UInt8]] = []
-        var field: [UInt8] = []
-        var inside = false
-        var index = 0
-        while index < text.count {
-            let byte = text[index]
-            if inside {
-                if byte == UInt8(ascii: "\"") {
-                    if index + 1 < text.count && text[index + 1] == UInt8(ascii: "\"") {
-                        field.append(byte)
-                        index += 1
+        var start = 0
+        while true {
+            // A field without quotes is copied whole, up to its comma.
+            let end = text[start...].firstIndex(of: comma) ?? text.count
+            if !text[start..<end].contains(quote) {
+                fields.append(Array(text[start..<end]))
+                if end == text.count { return fields }
+                start = end + 1
+                continue
+            }
+            var field: [UInt8] = []
+            var inside = false
+            var index = start
+            while index < text.count {
+                let byte = text[index]
+                if inside {
+                    if byte == quote {
+                        if index + 1 < text.count && text[index + 1] == quote {
+                            field.append(byte)
+                            index += 1
+                        } else {
+                            inside = false
+                        }
                     } else {
-                        inside = false
+                        field.append(byte)
                     }
+                } else if byte == quote {
+                    inside = true
+                } else if byte == comma {
+                    break
                 } else {
                     field.append(byte)
                 }
-            } else if byte == UInt8(ascii: "\"") {
-                inside = true
-            } else if byte == UInt8(ascii: ",") {
-                fields.append(field)
-                field.removeAll(keepingCapacity: true)
-            } else {
-                field.append(byte)
+                index += 1
             }
-            index += 1
+            fields.append(field)
+            if index >= text.count { return fields }
+            start = index + 1
         }
-        fields.append(field)
-        return fields
     }
 
     /// One CSV field: quoted only when it must be.

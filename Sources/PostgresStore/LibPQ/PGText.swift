@@ -48,6 +48,11 @@ enum PGText {
                 out.append(UInt8(ascii: "N"))
                 continue
             }
+            // Most fields need no escape: they are copied whole.
+            guard field.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) else {
+                out.append(contentsOf: field.utf8)
+                continue
+            }
             for byte in field.utf8 {
                 let escaped: UInt8? =
                     switch byte {
