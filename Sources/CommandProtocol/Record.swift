@@ -47,7 +47,22 @@ public struct Record: Sendable, Equatable {
 
     /// `{"k1":v1,…}`
     var json: String {
-        "{" + fields.map { "\(JSON.string($0.0)):\($0.1.json)" }.joined(separator: ",") + "}"
+        var out = ""
+        write(json: &out)
+        return out
+    }
+
+    /// Appends `json`: one string grows, where joining each member's own string made several
+    /// per member (a matching run writes an explanation for each of tens of thousands of proposals).
+    func write(json out: inout String) {
+        out += "{"
+        for (index, field) in fields.enumerated() {
+            if index > 0 { out += "," }
+            JSON.write(string: field.0, to: &out)
+            out += ":"
+            field.1.write(json: &out)
+        }
+        out += "}"
     }
 }
 
@@ -69,15 +84,27 @@ extension Record.Value {
     /// The value as JSON. A decimal that is not a JSON number is written as a string, so a
     /// reply line is always valid JSON.
     public var json: String {
+        var out = ""
+        write(json: &out)
+        return out
+    }
+
+    func write(json out: inout String) {
         switch self {
-        case .text(let text): JSON.string(text)
-        case .integer(let number): "\(number)"
-        case .decimal(let number): JSON.isNumber(number) ? number : JSON.string(number)
-        case .bool(let flag): flag ? "true" : "false"
-        case .null: "null"
-        case .object(let members): Record(members).json
-        case .array(let values): "[" + values.map(\.json).joined(separator: ",") + "]"
-        case .spelled(let value, _): value.json
+        case .text(let text): JSON.write(string: text, to: &out)
+        case .integer(let number): out += String(number)
+        case .decimal(let number): if JSON.isNumber(number) { out += number } else { JSON.write(string: number, to: &out) }
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .null: out += "null"
+        case .object(let members): Record(members).write(json: &out)
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(json: &out)
+            }
+            out += "]"
+        case .spelled(let value, _): value.write(json: &out)
         }
     }
 
@@ -105,8 +132,15 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 enum JSON {
     /// A JSON string literal; non-ASCII text stays as UTF-8, control characters (DEL too, so no
     /// terminal sees one) are escaped.
-    static func string(_ text: String) -> String {
-        var out = "\""
+    static func write(string text: String, to out: inout String) {
+        // Most strings need no escape: they are appended whole.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
+        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -120,7 +154,7 @@ enum JSON {
             default: out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     /// Whether `text` is a number in JSON's grammar: `-`, digits without a leading zero,
