@@ -143,18 +143,19 @@ public enum CommandParser {
 }
 
 @inlinable public func asciiUppercased(_ text: some StringProtocol) -> String {
-    asciiMapped(text, from: UInt8(ascii: "a")...UInt8(ascii: "z"), by: -32)
+    asciiCaseToggled(text, UInt8(ascii: "a")...UInt8(ascii: "z"))
 }
 
 @inlinable public func asciiLowercased(_ text: some StringProtocol) -> String {
-    asciiMapped(text, from: UInt8(ascii: "A")...UInt8(ascii: "Z"), by: 32)
+    asciiCaseToggled(text, UInt8(ascii: "A")...UInt8(ascii: "Z"))
 }
 
-/// Most words are already in the case asked for (an import lowercases a kind every row): those
-/// are returned without building a new string.
-@inlinable func asciiMapped(_ text: some StringProtocol, from letters: ClosedRange<UInt8>, by shift: Int8) -> String {
+/// `text` with its `letters` in the other case (ASCII letters differ by one bit). Most words are
+/// already in the case asked for (an import lowercases a kind every row): those are returned
+/// without building a new string.
+@inlinable func asciiCaseToggled(_ text: some StringProtocol, _ letters: ClosedRange<UInt8>) -> String {
     guard text.utf8.contains(where: letters.contains) else { return String(text) }
-    return String(decoding: text.utf8.map { letters.contains($0) ? UInt8(Int8(bitPattern: $0) &+ shift) : $0 }, as: UTF8.self)
+    return String(decoding: text.utf8.map { letters.contains($0) ? $0 ^ 0x20 : $0 }, as: UTF8.self)
 }
 
 extension Request {

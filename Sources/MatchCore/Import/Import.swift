@@ -74,11 +74,11 @@ final class ImportConverter {
         self.headerCount = header.count
     }
 
-    static let codeSeparators: [UInt8] = [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "|"), UInt8(ascii: " ")]
+    private static let codeSeparators: [UInt8] = [UInt8(ascii: ";"), UInt8(ascii: ","), UInt8(ascii: "|"), UInt8(ascii: " ")]
 
     /// Whether `text` has more than `limit` characters; counting them is the dear part, and a
     /// text of at most `limit` bytes has at most `limit` characters.
-    static func longer(_ text: String, than limit: Int) -> Bool {
+    private static func longer(_ text: String, than limit: Int) -> Bool {
         text.utf8.count > limit && text.count > limit
     }
 

@@ -44,8 +44,7 @@ enum PGText {
         for (index, field) in fields.enumerated() {
             if index > 0 { out.append(UInt8(ascii: "\t")) }
             guard let field else {
-                out.append(UInt8(ascii: "\\"))
-                out.append(UInt8(ascii: "N"))
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
                 continue
             }
             // Most fields need no escape: they are copied whole.
@@ -54,19 +53,12 @@ enum PGText {
                 continue
             }
             for byte in field.utf8 {
-                let escaped: UInt8? =
-                    switch byte {
-                    case UInt8(ascii: "\\"): UInt8(ascii: "\\")
-                    case UInt8(ascii: "\t"): UInt8(ascii: "t")
-                    case UInt8(ascii: "\n"): UInt8(ascii: "n")
-                    case UInt8(ascii: "\r"): UInt8(ascii: "r")
-                    default: nil
-                    }
-                if let escaped {
-                    out.append(UInt8(ascii: "\\"))
-                    out.append(escaped)
-                } else {
-                    out.append(byte)
+                switch byte {
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                default: out.append(byte)
                 }
             }
         }
